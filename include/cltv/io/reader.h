@@ -1,0 +1,70 @@
+// Reading transaction files into a TransactionTable: CSV (RFC 4180) or whitespace-separated, plain
+// or gzip, parsed across threads. Every row that cannot be used is counted by reason.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "cltv/io/schema.h"
+#include "cltv/table.h"
+
+namespace cltv::io {
+
+enum class BadRowPolicy { fail, skip, quarantine };
+
+struct BadRowOption {
+  BadRowPolicy policy = BadRowPolicy::fail;
+  std::string quarantine_path;  // with BadRowPolicy::quarantine
+};
+
+// Parses "fail", "skip" or "quarantine=PATH"; throws config error otherwise.
+BadRowOption parse_bad_row_option(std::string_view text);
+
+struct ReadOptions {
+  BadRowOption on_bad_row;
+  unsigned threads = 0;  // 0: one per hardware thread
+};
+
+// One malformed row: `file:line: column 'x': reason (got "...")`.
+struct RowProblem {
+  uint64_t line = 0;
+  std::string column;
+  std::string reason;
+  std::string got;
+};
+
+struct ReadReport {
+  std::string source;
+  uint64_t bytes = 0;
+  bool header_line = false;
+  uint64_t blank_lines = 0;
+  uint64_t rows_read = 0;  // data records, header and blank lines excluded
+  uint64_t accepted = 0;
+  uint64_t rejected = 0;  // malformed rows (see policy)
+  std::map<std::string, uint64_t> rejected_by_reason;
+  uint64_t dropped = 0;  // well-formed rows that are not customer purchases
+  std::map<std::string, uint64_t> dropped_by_reason;
+  std::vector<RowProblem> problems;  // the first `max_listed_problems`, in file order
+
+  static constexpr size_t max_listed_problems = 20;
+  std::string format_problem(const RowProblem& problem) const;
+};
+
+struct ReadResult {
+  TransactionTable table;
+  ReadReport report;
+};
+
+// Reads PATH (gzip detected by its magic bytes). Throws cltv::Error: io for an unreadable file,
+// input for empty, binary, header-less or malformed input (with the fail policy).
+ReadResult read_transactions(const std::string& path, const Schema& schema,
+                             const ReadOptions& options);
+
+// The same on bytes already in memory; SOURCE names them in messages.
+ReadResult parse_transactions(std::string_view data, const std::string& source,
+                              const Schema& schema, const ReadOptions& options);
+
+}  // namespace cltv::io

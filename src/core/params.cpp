@@ -1,0 +1,132 @@
+// ParamSet: typed parameter declarations with their checks.
+#include "cltv/params.h"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+
+#include "cltv/error.h"
+#include "cltv/time.h"
+
+namespace cltv {
+namespace {
+
+std::string format_number(double value) {
+  return fmt::format("{}", value);
+}
+
+}  // namespace
+
+void ParamSet::add_int(const std::string& name, int64_t& target, int64_t default_value, int64_t min,
+                       int64_t max, const std::string& description, const std::string& value_name) {
+  target = default_value;
+  Param p{name, value_name, description, std::to_string(default_value), false, false, {}};
+  p.apply = [&target, name, min, max](const std::string& text) {
+    int64_t value = 0;
+    const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (text.empty() || ec != std::errc() || ptr != text.data() + text.size()) {
+      throw_config(fmt::format("--{}: '{}' is not an integer", name, text),
+                   fmt::format("expected a whole number from {} to {}", min, max));
+    }
+    if (value < min || value > max) {
+      throw_config(fmt::format("--{}: {} is out of range", name, value),
+                   fmt::format("expected a whole number from {} to {}", min, max));
+    }
+    target = value;
+  };
+  params_.push_back(std::move(p));
+}
+
+void ParamSet::add_number(const std::string& name, double& target, double default_value, double min,
+                          double max, const std::string& description, const std::string& value_name) {
+  target = default_value;
+  Param p{name, value_name, description, format_number(default_value), false, false, {}};
+  p.apply = [&target, name, min, max](const std::string& text) {
+    double value = 0;
+    const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (text.empty() || ec != std::errc() || ptr != text.data() + text.size() || !std::isfinite(value)) {
+      throw_config(fmt::format("--{}: '{}' is not a number", name, text),
+                   fmt::format("expected a number from {} to {}", format_number(min), format_number(max)));
+    }
+    if (value < min || value > max) {
+      throw_config(fmt::format("--{}: {} is out of range", name, text),
+                   fmt::format("expected a number from {} to {}", format_number(min), format_number(max)));
+    }
+    target = value;
+  };
+  params_.push_back(std::move(p));
+}
+
+void ParamSet::add_text(const std::string& name, std::string& target, const std::string& default_value,
+                        const std::string& description, const std::string& value_name) {
+  target = default_value;
+  Param p{name, value_name, description, default_value, false, false, {}};
+  p.apply = [&target](const std::string& text) { target = text; };
+  params_.push_back(std::move(p));
+}
+
+void ParamSet::add_required_text(const std::string& name, std::string& target, const std::string& description,
+                                 const std::string& value_name) {
+  Param p{name, value_name, description, "", true, false, {}};
+  p.apply = [&target, name](const std::string& text) {
+    if (text.empty()) throw_config(fmt::format("--{} is empty", name));
+    target = text;
+  };
+  params_.push_back(std::move(p));
+}
+
+void ParamSet::add_choice(const std::string& name, std::string& target, const std::string& default_value,
+                          const std::vector<std::string>& choices, const std::string& description) {
+  target = default_value;
+  Param p{name, fmt::format("{}", fmt::join(choices, "|")), description, default_value, false, false, {}};
+  p.apply = [&target, name, choices](const std::string& text) {
+    if (std::find(choices.begin(), choices.end(), text) == choices.end()) {
+      throw_config(fmt::format("--{}: '{}' is not one of the choices", name, text),
+                   fmt::format("expected one of: {}", fmt::join(choices, ", ")));
+    }
+    target = text;
+  };
+  params_.push_back(std::move(p));
+}
+
+void ParamSet::add_date(const std::string& name, std::optional<int64_t>& target, bool required,
+                        const std::string& description) {
+  target.reset();
+  Param p{name, "DATE", description, "", required, false, {}};
+  p.apply = [&target, name](const std::string& text) { target = parse_date_arg(text, "--" + name); };
+  params_.push_back(std::move(p));
+}
+
+void ParamSet::add_flag(const std::string& name, bool& target, const std::string& description) {
+  target = false;
+  Param p{name, "", description, "", false, true, {}};
+  p.apply = [&target, name](const std::string& text) {
+    if (text == "true" || text == "1" || text.empty()) {
+      target = true;
+    } else if (text == "false" || text == "0") {
+      target = false;
+    } else {
+      throw_config(fmt::format("{}: '{}' is not true or false", name, text));
+    }
+  };
+  params_.push_back(std::move(p));
+}
+
+void ParamSet::add_custom(Param param) { params_.push_back(std::move(param)); }
+
+void ParamSet::set(const std::string& name, const std::string& text) const {
+  for (const auto& p : params_) {
+    if (p.name == name) {
+      p.apply(text);
+      return;
+    }
+  }
+  std::vector<std::string> names;
+  for (const auto& p : params_) names.push_back(p.name);
+  throw_config(fmt::format("unknown parameter '{}'", name), fmt::format("valid parameters: {}", fmt::join(names, ", ")));
+}
+
+}  // namespace cltv

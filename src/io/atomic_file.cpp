@@ -1,0 +1,83 @@
+// AtomicFile: temporary file in the target's directory, fsync, rename.
+#include "cltv/io/atomic_file.h"
+
+#include <fmt/format.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "cltv/error.h"
+
+namespace cltv::io {
+
+AtomicFile::AtomicFile(std::string path) : path_(std::move(path)) {
+  const std::filesystem::path target(path_);
+  const std::filesystem::path dir = target.has_parent_path() ? target.parent_path() : ".";
+  if (!std::filesystem::is_directory(dir)) {
+    throw_io(fmt::format("cannot write '{}': directory '{}' does not exist", path_, dir.string()),
+             "create the directory first");
+  }
+  std::string pattern = (dir / ("." + target.filename().string() + ".tmp-XXXXXX")).string();
+  const int fd = mkstemp(pattern.data());
+  if (fd < 0) {
+    throw_io(fmt::format("cannot create a temporary file in '{}': {}", dir.string(), std::strerror(errno)),
+             "check that the directory is writable");
+  }
+  temp_path_ = pattern;
+  file_ = fdopen(fd, "wb");
+  if (file_ == nullptr) {
+    ::close(fd);
+    std::filesystem::remove(temp_path_);
+    throw_io(fmt::format("cannot open '{}' for writing", temp_path_));
+  }
+}
+
+AtomicFile::~AtomicFile() {
+  if (file_ != nullptr) std::fclose(file_);
+  if (!committed_ && !temp_path_.empty()) {
+    std::error_code ignored;
+    std::filesystem::remove(temp_path_, ignored);
+  }
+}
+
+void AtomicFile::write(std::string_view bytes) {
+  if (bytes.empty()) return;
+  if (std::fwrite(bytes.data(), 1, bytes.size(), file_) != bytes.size()) {
+    throw_io(fmt::format("cannot write '{}': {}", path_, std::strerror(errno)), "check free disk space");
+  }
+}
+
+void AtomicFile::commit() {
+  const bool flushed = std::fflush(file_) == 0 && fsync(fileno(file_)) == 0;
+  const int saved_errno = errno;
+  std::fclose(file_);
+  file_ = nullptr;
+  if (!flushed) throw_io(fmt::format("cannot write '{}': {}", path_, std::strerror(saved_errno)), "check free disk space");
+  // mkstemp creates files readable by the owner only; outputs get the usual permissions.
+  ::chmod(temp_path_.c_str(), 0644);
+  if (std::rename(temp_path_.c_str(), path_.c_str()) != 0) {
+    throw_io(fmt::format("cannot move '{}' onto '{}': {}", temp_path_, path_, std::strerror(errno)));
+  }
+  committed_ = true;
+}
+
+void write_file_atomically(const std::string& path, std::string_view bytes) {
+  AtomicFile file(path);
+  file.write(bytes);
+  file.commit();
+}
+
+std::string read_whole_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw_io(fmt::format("cannot open '{}': {}", path, std::strerror(errno)), "check the path");
+  std::ostringstream out;
+  out << in.rdbuf();
+  return out.str();
+}
+
+}  // namespace cltv::io

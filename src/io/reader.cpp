@@ -1,0 +1,821 @@
+// Transaction reader: loads bytes (mmap or gunzip), resolves the header against the schema, parses
+// record chunks on several threads into per-thread columns and dictionaries, then merges them in
+// file order so ids are dense and in order of first appearance, exactly as a sequential read.
+#include "cltv/io/reader.h"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <cstring>
+#include <deque>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+
+#include "cltv/error.h"
+#include "cltv/io/atomic_file.h"
+#include "cltv/time.h"
+#include "record_scanner.h"
+
+namespace cltv::io {
+
+BadRowOption parse_bad_row_option(std::string_view text) {
+  if (text == "fail") return {BadRowPolicy::fail, {}};
+  if (text == "skip") return {BadRowPolicy::skip, {}};
+  constexpr std::string_view prefix = "quarantine=";
+  if (text.starts_with(prefix) && text.size() > prefix.size()) {
+    return {BadRowPolicy::quarantine, std::string(text.substr(prefix.size()))};
+  }
+  throw_config(fmt::format("--on-bad-row: '{}' is not a policy", text),
+               "expected fail, skip or quarantine=PATH");
+}
+
+std::string ReadReport::format_problem(const RowProblem& p) const {
+  std::string got = p.got.size() > 60 ? p.got.substr(0, 57) + "..." : p.got;
+  if (p.column.empty()) return fmt::format("{}:{}: {} (got \"{}\")", source, p.line, p.reason, got);
+  return fmt::format("{}:{}: column '{}': {} (got \"{}\")", source, p.line, p.column, p.reason, got);
+}
+
+namespace {
+
+// ---------------------------------------------------------------------------------------------
+// Loading bytes.
+
+class InputBytes {
+ public:
+  explicit InputBytes(const std::string& path) {
+    fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd_ < 0) {
+      throw_io(fmt::format("cannot open '{}': {}", path, std::strerror(errno)),
+               "check the path and that the file is readable");
+    }
+    struct stat st {};
+    if (::fstat(fd_, &st) != 0 || !S_ISREG(st.st_mode)) {
+      throw_io(fmt::format("'{}' is not a regular file", path), "give the path of a transaction file");
+    }
+    size_ = static_cast<size_t>(st.st_size);
+    if (size_ == 0) {
+      throw_input(fmt::format("'{}' is empty", path), "expected a transaction file with a header and data rows");
+    }
+    void* mapped = ::mmap(nullptr, size_, PROT_READ, MAP_PRIVATE, fd_, 0);
+    if (mapped == MAP_FAILED) throw_io(fmt::format("cannot map '{}': {}", path, std::strerror(errno)));
+    map_ = static_cast<const char*>(mapped);
+    ::madvise(mapped, size_, MADV_SEQUENTIAL | MADV_WILLNEED);
+    if (size_ >= 2 && static_cast<unsigned char>(map_[0]) == 0x1f &&
+        static_cast<unsigned char>(map_[1]) == 0x8b) {
+      gunzip(path);
+      release_map();
+    }
+  }
+  ~InputBytes() {
+    release_map();
+    if (fd_ >= 0) ::close(fd_);
+  }
+  InputBytes(const InputBytes&) = delete;
+  InputBytes& operator=(const InputBytes&) = delete;
+
+  std::string_view view() const {
+    return map_ != nullptr ? std::string_view(map_, size_) : std::string_view(inflated_);
+  }
+
+ private:
+  void release_map() {
+    if (map_ != nullptr) ::munmap(const_cast<char*>(map_), size_);
+    map_ = nullptr;
+  }
+
+  void gunzip(const std::string& path) {
+    z_stream zs{};
+    if (inflateInit2(&zs, 15 + 32) != Z_OK) throw_internal("zlib inflateInit2 failed");
+    zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(map_));
+    zs.avail_in = static_cast<uInt>(std::min<size_t>(size_, UINT32_MAX));
+    size_t consumed_total = 0;
+    inflated_.resize(std::max<size_t>(size_ * 4, 1 << 16));
+    size_t produced = 0;
+    int rc = Z_OK;
+    while (true) {
+      if (produced == inflated_.size()) inflated_.resize(inflated_.size() * 2);
+      zs.next_out = reinterpret_cast<Bytef*>(inflated_.data() + produced);
+      zs.avail_out = static_cast<uInt>(std::min<size_t>(inflated_.size() - produced, UINT32_MAX));
+      const uInt out_before = zs.avail_out;
+      const uInt in_before = zs.avail_in;
+      rc = inflate(&zs, Z_NO_FLUSH);
+      produced += out_before - zs.avail_out;
+      consumed_total += in_before - zs.avail_in;
+      if (rc == Z_STREAM_END) {
+        // Concatenated gzip members continue the same stream.
+        if (consumed_total < size_) {
+          inflateReset(&zs);
+          zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(map_) + consumed_total);
+          zs.avail_in = static_cast<uInt>(std::min<size_t>(size_ - consumed_total, UINT32_MAX));
+          continue;
+        }
+        break;
+      }
+      if (rc != Z_OK && rc != Z_BUF_ERROR) break;
+      if (zs.avail_in == 0 && consumed_total < size_) {
+        zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(map_) + consumed_total);
+        zs.avail_in = static_cast<uInt>(std::min<size_t>(size_ - consumed_total, UINT32_MAX));
+      } else if (zs.avail_in == 0 || (rc == Z_BUF_ERROR && zs.avail_out != 0)) {
+        rc = Z_DATA_ERROR;
+        break;
+      }
+    }
+    inflateEnd(&zs);
+    if (rc != Z_STREAM_END) {
+      throw_input(fmt::format("'{}' is a damaged or truncated gzip file", path),
+                  "check the download, for example with gzip -t");
+    }
+    inflated_.resize(produced);
+    inflated_.shrink_to_fit();
+    if (inflated_.empty()) throw_input(fmt::format("'{}' is empty once decompressed", path));
+  }
+
+  int fd_ = -1;
+  size_t size_ = 0;
+  const char* map_ = nullptr;
+  std::string inflated_;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Field parsing.
+
+// 64-bit hash of a record's bytes (word at a time; only used to spot exact duplicate rows).
+uint64_t hash_bytes(const char* p, size_t n) {
+  constexpr uint64_t k0 = 0x9E3779B97F4A7C15ull, k1 = 0xBF58476D1CE4E5B9ull;
+  uint64_t h = k0 ^ (n * k1);
+  while (n >= 8) {
+    uint64_t w;
+    std::memcpy(&w, p, 8);
+    h = (h ^ (w * k1)) * k0;
+    h ^= h >> 29;
+    p += 8;
+    n -= 8;
+  }
+  uint64_t tail = 0;
+  std::memcpy(&tail, p, n);
+  h = (h ^ (tail * k1 + n)) * k0;
+  h ^= h >> 32;
+  h *= k1;
+  h ^= h >> 29;
+  return h;
+}
+
+bool parse_double(std::string_view text, double& value) {
+  text = detail::trim_spaces(text);
+  if (!text.empty() && text.front() == '+') text.remove_prefix(1);
+  if (text.empty()) return false;
+  const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  return ec == std::errc() && ptr == text.data() + text.size();
+}
+
+bool parse_uint32(std::string_view text, uint32_t& value) {
+  text = detail::trim_spaces(text);
+  const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  return !text.empty() && ec == std::errc() && ptr == text.data() + text.size();
+}
+
+bool looks_numeric(std::string_view text) {
+  double ignored = 0;
+  return parse_double(text, ignored);
+}
+
+// Parses with the formats in order, starting with the one that matched last time.
+class FormatList {
+ public:
+  explicit FormatList(const std::vector<std::string>& formats) : formats_(formats) {}
+  bool parse(std::string_view text, int64_t& seconds) {
+    text = detail::trim_spaces(text);
+    if (parse_with_format(text, formats_[last_], seconds)) return true;
+    for (size_t i = 0; i < formats_.size(); ++i) {
+      if (i != last_ && parse_with_format(text, formats_[i], seconds)) {
+        last_ = i;
+        return true;
+      }
+    }
+    return false;
+  }
+
+ private:
+  const std::vector<std::string>& formats_;
+  size_t last_ = 0;
+};
+
+// Interned strings of one thread: ids in order of first appearance within the chunk. Views point
+// into the input bytes, or into `owned_` for text that had to be unescaped.
+class LocalDict {
+ public:
+  LocalDict(const char* input_begin, const char* input_end) : begin_(input_begin), end_(input_end) {}
+
+  uint32_t intern(std::string_view text) {
+    if (last_id_ != UINT32_MAX && text == last_text_) return last_id_;
+    auto it = index_.find(text);
+    if (it == index_.end()) {
+      if (text.data() < begin_ || text.data() + text.size() > end_) {
+        owned_.emplace_back(text);
+        text = owned_.back();
+      }
+      it = index_.emplace(text, static_cast<uint32_t>(order_.size())).first;
+      order_.push_back(text);
+    }
+    last_text_ = it->first;
+    last_id_ = it->second;
+    return last_id_;
+  }
+  const std::vector<std::string_view>& order() const { return order_; }
+
+ private:
+  const char* begin_;
+  const char* end_;
+  std::unordered_map<std::string_view, uint32_t> index_;
+  std::vector<std::string_view> order_;
+  std::deque<std::string> owned_;
+  std::string_view last_text_;
+  uint32_t last_id_ = UINT32_MAX;
+};
+
+// Where each canonical field sits in a record of one layout (-1: absent).
+struct FieldPositions {
+  size_t field_count = 0;
+  int customer = -1, basket = -1, line_seq = -1, unit = -1, product = -1, date = -1, time = -1,
+      datetime = -1, quantity = -1, amount = -1, price = -1;
+};
+
+FieldPositions positions_for(const Schema& schema, const std::vector<std::string>& names) {
+  FieldPositions p;
+  p.field_count = names.size();
+  auto find = [&](const std::string& column) {
+    if (column.empty()) return -1;
+    for (size_t i = 0; i < names.size(); ++i) {
+      if (names[i] == column) return static_cast<int>(i);
+    }
+    return -2;  // required but missing; checked by the caller
+  };
+  p.customer = find(schema.customer);
+  p.basket = find(schema.basket);
+  p.line_seq = find(schema.line_seq);
+  p.unit = find(schema.unit);
+  p.product = find(schema.product);
+  p.date = find(schema.date);
+  p.time = find(schema.time);
+  p.datetime = find(schema.datetime);
+  p.quantity = find(schema.quantity);
+  p.amount = find(schema.amount);
+  p.price = find(schema.price);
+  return p;
+}
+
+// Per-thread result of parsing one chunk.
+struct ChunkResult {
+  size_t begin = 0, end = 0;  // byte range assigned
+  size_t stopped_at = 0;      // where parsing actually stopped (== end when aligned)
+  uint64_t newlines = 0;      // physical lines consumed
+  uint64_t rows_read = 0, blank_lines = 0, accepted = 0, rejected = 0, dropped = 0;
+  std::map<std::string, uint64_t> rejected_by_reason, dropped_by_reason;
+  std::vector<RowProblem> problems;  // line numbers relative to the chunk's first line (0-based)
+  std::vector<std::pair<size_t, size_t>> rejected_spans;  // byte ranges of rejected records
+
+  std::vector<uint32_t> customer, basket, product, line_seq;
+  std::vector<uint16_t> unit;
+  std::vector<int64_t> time;
+  std::vector<double> amount, quantity;
+  std::vector<uint64_t> row_hash;
+  LocalDict customers, baskets, units, products;
+
+  ChunkResult(const char* b, const char* e)
+      : customers(b, e), baskets(b, e), units(b, e), products(b, e) {}
+};
+
+struct ParsePlan {
+  const Schema* schema = nullptr;
+  std::string_view data;
+  std::vector<FieldPositions> layouts;  // one per accepted field count
+  bool keep_spans = false;
+};
+
+class ChunkParser {
+ public:
+  ChunkParser(const ParsePlan& plan, ChunkResult& out)
+      : plan_(plan),
+        out_(out),
+        dates_(plan.schema->date_formats),
+        times_(plan.schema->time_formats) {
+    scanner_.delimiter = plan.schema->delimiter;
+    scanner_.whitespace = plan.schema->whitespace_delimited;
+  }
+
+  void run() {
+    const std::string_view data = plan_.data;
+    size_t pos = out_.begin;
+    uint64_t line = 0;  // 0-based line of the current record within the chunk
+    while (pos < out_.end) {
+      size_t record_end = 0, newlines = 0;
+      bool quote_error = false;
+      const size_t start = pos;
+      pos = scanner_.next(data, pos, fields_, scratch_, record_end, newlines, quote_error);
+      if (record_end == start && newlines <= 1 && (fields_.size() <= 1)) {
+        ++out_.blank_lines;
+      } else {
+        ++out_.rows_read;
+        parse_record(start, record_end, line, quote_error);
+      }
+      line += std::max<size_t>(newlines, 1);
+    }
+    out_.stopped_at = pos;
+    out_.newlines = line;
+  }
+
+ private:
+  void reject(size_t start, size_t end, uint64_t line, std::string column, std::string reason,
+              std::string_view got) {
+    ++out_.rejected;
+    ++out_.rejected_by_reason[reason];
+    if (out_.problems.size() < ReadReport::max_listed_problems) {
+      out_.problems.push_back({line, std::move(column), std::move(reason), std::string(got)});
+    }
+    if (plan_.keep_spans) out_.rejected_spans.emplace_back(start, end);
+  }
+
+  const FieldPositions* layout_for(size_t field_count) const {
+    for (const auto& layout : plan_.layouts) {
+      if (layout.field_count == field_count) return &layout;
+    }
+    return nullptr;
+  }
+
+  void parse_record(size_t start, size_t end, uint64_t line, bool quote_error) {
+    const Schema& schema = *plan_.schema;
+    const std::string_view raw = plan_.data.substr(start, end - start);
+    if (quote_error) {
+      reject(start, end, line, "", "unbalanced quotes", raw);
+      return;
+    }
+    const FieldPositions* layout = layout_for(fields_.size());
+    if (layout == nullptr) {
+      std::vector<size_t> expected;
+      for (const auto& l : plan_.layouts) expected.push_back(l.field_count);
+      reject(start, end, line, "",
+             fmt::format("wrong field count: {} fields, expected {}", fields_.size(), fmt::join(expected, " or ")),
+             raw);
+      return;
+    }
+    const auto& f = fields_;
+
+    std::string_view customer = detail::trim_spaces(f[layout->customer]);
+    if (schema.customer_strip_decimal_zero && customer.ends_with(".0")) customer.remove_suffix(2);
+    if (customer.empty()) {
+      ++out_.dropped;
+      ++out_.dropped_by_reason["no customer id"];
+      return;
+    }
+
+    int64_t timestamp = 0;
+    if (layout->datetime >= 0) {
+      if (!dates_.parse(f[layout->datetime], timestamp)) {
+        reject(start, end, line, schema.datetime, "not a date-time in the schema's formats", f[layout->datetime]);
+        return;
+      }
+    } else {
+      if (!dates_.parse(f[layout->date], timestamp)) {
+        reject(start, end, line, schema.date, "not a date in the schema's formats", f[layout->date]);
+        return;
+      }
+      if (layout->time >= 0) {
+        int64_t tod = 0;
+        if (!times_.parse(f[layout->time], tod)) {
+          reject(start, end, line, schema.time, "not a time of day in the schema's formats", f[layout->time]);
+          return;
+        }
+        timestamp += tod;
+      }
+    }
+
+    double quantity = 1.0;
+    if (layout->quantity >= 0 && !parse_number(start, end, line, schema.quantity, f[layout->quantity], quantity)) {
+      return;
+    }
+    double amount = 0.0;
+    if (layout->amount >= 0) {
+      if (!parse_number(start, end, line, schema.amount, f[layout->amount], amount)) return;
+    } else {
+      double price = 0.0;
+      if (!parse_number(start, end, line, schema.price, f[layout->price], price)) return;
+      amount = quantity * price;
+      if (!std::isfinite(amount)) {
+        reject(start, end, line, schema.price, "quantity x price is not a finite number", f[layout->price]);
+        return;
+      }
+    }
+
+    uint32_t seq = 0;
+    if (layout->line_seq >= 0 && !parse_uint32(f[layout->line_seq], seq)) {
+      reject(start, end, line, schema.line_seq, "not a non-negative integer", f[layout->line_seq]);
+      return;
+    }
+
+    std::string_view basket;
+    if (layout->basket >= 0) {
+      basket = detail::trim_spaces(f[layout->basket]);
+      if (basket.empty()) {
+        reject(start, end, line, schema.basket, "missing value", f[layout->basket]);
+        return;
+      }
+    }
+    std::string_view unit = schema.default_unit;
+    if (layout->unit >= 0) {
+      unit = detail::trim_spaces(f[layout->unit]);
+      if (unit.empty()) {
+        reject(start, end, line, schema.unit, "missing value", f[layout->unit]);
+        return;
+      }
+    }
+    std::string_view product = "unknown";
+    if (layout->product >= 0) {
+      product = detail::trim_spaces(f[layout->product]);
+      if (product.empty()) product = "unknown";
+    }
+
+    ++out_.accepted;
+    out_.customer.push_back(out_.customers.intern(customer));
+    if (layout->basket >= 0) out_.basket.push_back(out_.baskets.intern(basket));
+    out_.unit.push_back(static_cast<uint16_t>(std::min<uint32_t>(out_.units.intern(unit), UINT16_MAX)));
+    out_.product.push_back(out_.products.intern(product));
+    if (layout->line_seq >= 0) out_.line_seq.push_back(seq);
+    out_.time.push_back(timestamp);
+    out_.amount.push_back(amount);
+    out_.quantity.push_back(quantity);
+    out_.row_hash.push_back(hash_bytes(plan_.data.data() + start, end - start));
+  }
+
+  bool parse_number(size_t start, size_t end, uint64_t line, const std::string& column,
+                    std::string_view text, double& value) {
+    if (detail::trim_spaces(text).empty()) {
+      reject(start, end, line, column, "missing value", text);
+      return false;
+    }
+    if (!parse_double(text, value)) {
+      reject(start, end, line, column, "not a number", text);
+      return false;
+    }
+    if (!std::isfinite(value)) {
+      reject(start, end, line, column, "not a finite number", text);
+      return false;
+    }
+    return true;
+  }
+
+  const ParsePlan& plan_;
+  ChunkResult& out_;
+  detail::RecordScanner scanner_;
+  std::vector<std::string_view> fields_;
+  std::string scratch_;
+  FormatList dates_;
+  FormatList times_;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Planning: header, layouts, chunk boundaries.
+
+struct Header {
+  size_t data_start = 0;   // first byte of the first data record
+  uint64_t lines_before = 0;  // physical lines before data_start
+  bool present = false;
+  std::string raw;  // the header record's bytes (for quarantine files)
+};
+
+Header resolve_header(std::string_view data, size_t start, const Schema& schema, const std::string& source,
+                      ParsePlan& plan) {
+  Header header;
+  header.data_start = start;
+  detail::RecordScanner scanner;
+  scanner.delimiter = schema.delimiter;
+  scanner.whitespace = schema.whitespace_delimited;
+  std::vector<std::string_view> fields;
+  std::string scratch;
+  size_t record_end = 0, newlines = 0;
+  bool quote_error = false;
+
+  // Skip leading blank lines.
+  size_t pos = start;
+  uint64_t lines = 0;
+  while (true) {
+    const size_t next = scanner.next(data, pos, fields, scratch, record_end, newlines, quote_error);
+    if (record_end == pos && fields.size() <= 1 && next < data.size()) {
+      lines += std::max<size_t>(newlines, 1);
+      pos = next;
+      continue;
+    }
+    if (record_end == pos && fields.size() <= 1) {
+      throw_input(fmt::format("'{}' has no rows", source), "expected a header and data rows");
+    }
+    header.raw = std::string(data.substr(pos, record_end - pos));
+    const bool wants_header =
+        schema.header == HeaderMode::required ||
+        (schema.header == HeaderMode::optional &&
+         std::none_of(fields.begin(), fields.end(), [](std::string_view f) { return looks_numeric(f); }));
+    if (!wants_header) {
+      header.data_start = pos;
+      header.lines_before = lines;
+      break;
+    }
+    header.present = true;
+    header.data_start = next;
+    header.lines_before = lines + std::max<size_t>(newlines, 1);
+    if (quote_error) throw_input(fmt::format("{}:{}: header has unbalanced quotes", source, lines + 1));
+    if (schema.header == HeaderMode::required) {
+      std::vector<std::string> names;
+      for (std::string_view f : fields) names.emplace_back(detail::trim_spaces(f));
+      std::vector<std::string> missing;
+      for (const auto& column : schema.required_columns()) {
+        if (std::find(names.begin(), names.end(), column) == names.end()) missing.push_back(column);
+      }
+      if (!missing.empty()) {
+        throw_input(fmt::format("{}:{}: header lacks required column{} {} for schema '{}'", source, lines + 1,
+                                missing.size() > 1 ? "s" : "", fmt::format("'{}'", fmt::join(missing, "', '")),
+                                schema.name),
+                    fmt::format("found columns: {}; pick the right --schema or write a schema file",
+                                fmt::join(names, ", ")));
+      }
+      plan.layouts.push_back(positions_for(schema, names));
+    }
+    break;
+  }
+  if (schema.header != HeaderMode::required) {
+    for (const auto& layout : schema.layouts) plan.layouts.push_back(positions_for(schema, layout));
+  }
+  return header;
+}
+
+// Chunk starts aligned to record boundaries: quote parity of each preceding chunk tells whether
+// a nominal boundary falls inside a quoted field.
+std::vector<size_t> chunk_starts(std::string_view data, size_t begin, unsigned threads, bool quotes) {
+  constexpr size_t min_chunk = 1 << 20;
+  const size_t bytes = data.size() - begin;
+  const size_t chunks = std::max<size_t>(1, std::min<size_t>(threads, bytes / min_chunk));
+  std::vector<size_t> nominal(chunks + 1);
+  for (size_t i = 0; i <= chunks; ++i) nominal[i] = begin + bytes * i / chunks;
+
+  std::vector<uint64_t> quote_counts(chunks, 0);
+  if (quotes) {
+    std::vector<std::thread> workers;
+    for (size_t i = 0; i < chunks; ++i) {
+      workers.emplace_back([&, i] {
+        uint64_t count = 0;
+        for (size_t p = nominal[i]; p < nominal[i + 1]; ++p) count += data[p] == '"';
+        quote_counts[i] = count;
+      });
+    }
+    for (auto& w : workers) w.join();
+  }
+  std::vector<size_t> starts{begin};
+  uint64_t parity = 0;
+  for (size_t i = 1; i < chunks; ++i) {
+    parity += quote_counts[i - 1];
+    bool in_quotes = parity % 2 == 1;
+    size_t p = nominal[i];
+    while (p < data.size()) {
+      const char c = data[p];
+      if (c == '"') in_quotes = !in_quotes;
+      if (c == '\n' && !in_quotes) break;
+      ++p;
+    }
+    const size_t start = std::min(p + 1, data.size());
+    if (start > starts.back() && start < data.size()) starts.push_back(start);
+  }
+  starts.push_back(data.size());
+  return starts;
+}
+
+std::vector<ChunkResult> parse_chunks(const ParsePlan& plan, const std::vector<size_t>& starts) {
+  const char* b = plan.data.data();
+  const char* e = b + plan.data.size();
+  std::vector<ChunkResult> results;
+  results.reserve(starts.size() - 1);
+  for (size_t i = 0; i + 1 < starts.size(); ++i) {
+    results.emplace_back(b, e);
+    results.back().begin = starts[i];
+    results.back().end = starts[i + 1];
+  }
+  std::vector<std::thread> workers;
+  std::exception_ptr failure;
+  std::mutex failure_mutex;
+  for (size_t i = 1; i < results.size(); ++i) {
+    workers.emplace_back([&, i] {
+      try {
+        ChunkParser(plan, results[i]).run();
+      } catch (...) {
+        std::lock_guard lock(failure_mutex);
+        failure = std::current_exception();
+      }
+    });
+  }
+  ChunkParser(plan, results[0]).run();
+  for (auto& w : workers) w.join();
+  if (failure) std::rethrow_exception(failure);
+  return results;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Merging per-thread results into one table.
+
+struct DictMerge {
+  StringDict* dict;
+  std::unordered_map<std::string_view, uint32_t> index;
+  std::vector<std::string> owned_keys;
+
+  std::vector<uint32_t> merge(const LocalDict& local) {
+    std::vector<uint32_t> remap(local.order().size());
+    for (size_t i = 0; i < remap.size(); ++i) {
+      const std::string_view text = local.order()[i];
+      auto [it, inserted] = index.emplace(text, dict->size());
+      if (inserted) dict->append(text);
+      remap[i] = it->second;
+    }
+    return remap;
+  }
+};
+
+template <typename T, typename Remap>
+void concat_column(std::vector<T>& target, std::vector<ChunkResult>& chunks,
+                   std::vector<T> ChunkResult::*column, const std::vector<size_t>& offsets, Remap remap) {
+  size_t total = 0;
+  for (auto& c : chunks) total += (c.*column).size();
+  target.resize(total);
+  std::vector<std::thread> workers;
+  for (size_t i = 0; i < chunks.size(); ++i) {
+    auto work = [&, i] {
+      auto& source = chunks[i].*column;
+      T* out = target.data() + offsets[i];
+      for (size_t r = 0; r < source.size(); ++r) out[r] = remap(i, source[r]);
+      std::vector<T>().swap(source);
+    };
+    if (i + 1 < chunks.size()) {
+      workers.emplace_back(work);
+    } else {
+      work();
+    }
+  }
+  for (auto& w : workers) w.join();
+}
+
+ReadResult merge_chunks(std::vector<ChunkResult>& chunks, const ParsePlan& plan, const Header& header,
+                        const std::string& source) {
+  const Schema& schema = *plan.schema;
+  ReadResult result;
+  ReadReport& report = result.report;
+  report.source = source;
+  report.bytes = plan.data.size();
+  report.header_line = header.present;
+
+  uint64_t line_base = header.lines_before;  // lines are 1-based in messages
+  std::vector<size_t> offsets;
+  size_t rows = 0;
+  for (auto& c : chunks) {
+    report.rows_read += c.rows_read;
+    report.blank_lines += c.blank_lines;
+    report.accepted += c.accepted;
+    report.rejected += c.rejected;
+    report.dropped += c.dropped;
+    for (const auto& [k, v] : c.rejected_by_reason) report.rejected_by_reason[k] += v;
+    for (const auto& [k, v] : c.dropped_by_reason) report.dropped_by_reason[k] += v;
+    for (auto& p : c.problems) {
+      if (report.problems.size() < ReadReport::max_listed_problems) {
+        p.line += line_base + 1;
+        report.problems.push_back(std::move(p));
+      }
+    }
+    line_base += c.newlines;
+    offsets.push_back(rows);
+    rows += c.customer.size();
+  }
+
+  TransactionTable& table = result.table;
+  DictMerge customers{&table.customer_ids, {}, {}}, baskets{&table.basket_ids, {}, {}},
+      units{&table.units, {}, {}}, products{&table.products, {}, {}};
+  std::vector<std::vector<uint32_t>> customer_map, basket_map, unit_map, product_map;
+  for (auto& c : chunks) {
+    customer_map.push_back(customers.merge(c.customers));
+    basket_map.push_back(baskets.merge(c.baskets));
+    unit_map.push_back(units.merge(c.units));
+    product_map.push_back(products.merge(c.products));
+  }
+  if (table.units.size() > UINT16_MAX) {
+    throw_input(fmt::format("'{}' has {} distinct units; at most {} are supported", source, table.units.size(),
+                            UINT16_MAX),
+                "check that the schema's unit column is a business unit, not an id");
+  }
+
+  auto through = [](const std::vector<std::vector<uint32_t>>& maps) {
+    return [&maps](size_t chunk, uint32_t id) { return maps[chunk][id]; };
+  };
+  auto same = [](size_t, auto v) { return v; };
+  concat_column(table.customer, chunks, &ChunkResult::customer, offsets, through(customer_map));
+  if (!schema.basket.empty()) concat_column(table.basket, chunks, &ChunkResult::basket, offsets, through(basket_map));
+  concat_column(table.unit, chunks, &ChunkResult::unit, offsets,
+                [&](size_t chunk, uint16_t id) { return static_cast<uint16_t>(unit_map[chunk][id]); });
+  concat_column(table.product, chunks, &ChunkResult::product, offsets, through(product_map));
+  if (!schema.line_seq.empty()) concat_column(table.line_seq, chunks, &ChunkResult::line_seq, offsets, same);
+  concat_column(table.time, chunks, &ChunkResult::time, offsets, same);
+  concat_column(table.amount, chunks, &ChunkResult::amount, offsets, same);
+  concat_column(table.quantity, chunks, &ChunkResult::quantity, offsets, same);
+  concat_column(table.row_hash, chunks, &ChunkResult::row_hash, offsets, same);
+
+  if (schema.basket.empty()) {
+    // No basket column: each distinct (customer, time) is one basket.
+    table.basket.resize(table.rows());
+    std::unordered_map<uint64_t, uint32_t> index;
+    for (size_t r = 0; r < table.rows(); ++r) {
+      const uint64_t key = (static_cast<uint64_t>(table.customer[r]) << 40) ^ static_cast<uint64_t>(table.time[r]);
+      auto [it, inserted] = index.emplace(key, table.basket_ids.size());
+      if (inserted) {
+        table.basket_ids.append(fmt::format("{}@{}", table.customer_ids[table.customer[r]],
+                                            format_datetime(table.time[r])));
+      }
+      table.basket[r] = it->second;
+    }
+  }
+  return result;
+}
+
+void write_quarantine(const std::string& path, std::string_view data, const Header& header,
+                      const std::vector<ChunkResult>& chunks) {
+  AtomicFile out(path);
+  if (header.present) {
+    out.write(header.raw);
+    out.write("\n");
+  }
+  for (const auto& c : chunks) {
+    for (const auto& [b, e] : c.rejected_spans) {
+      out.write(data.substr(b, e - b));
+      out.write("\n");
+    }
+  }
+  out.commit();
+}
+
+}  // namespace
+
+ReadResult parse_transactions(std::string_view data, const std::string& source, const Schema& schema,
+                              const ReadOptions& options) {
+  if (data.empty()) throw_input(fmt::format("'{}' is empty", source), "expected a transaction file with data rows");
+  const size_t probe = std::min<size_t>(data.size(), 1 << 16);
+  if (const void* nul = std::memchr(data.data(), '\0', probe)) {
+    throw_input(fmt::format("'{}' looks like a binary file (NUL byte at offset {})", source,
+                            static_cast<const char*>(nul) - data.data()),
+                "expected a text transaction file, optionally gzip-compressed");
+  }
+  size_t start = 0;
+  if (data.starts_with("\xEF\xBB\xBF")) start = 3;
+
+  ParsePlan plan;
+  plan.schema = &schema;
+  plan.data = data;
+  plan.keep_spans = options.on_bad_row.policy == BadRowPolicy::quarantine;
+  const Header header = resolve_header(data, start, schema, source, plan);
+  if (header.data_start >= data.size()) {
+    throw_input(fmt::format("'{}' has a header but no data rows", source), "expected at least one transaction row");
+  }
+
+  const unsigned threads = options.threads > 0 ? options.threads : std::max(1u, std::thread::hardware_concurrency());
+  std::vector<size_t> starts = chunk_starts(data, header.data_start, threads, !schema.whitespace_delimited);
+  std::vector<ChunkResult> chunks = parse_chunks(plan, starts);
+  const bool aligned = std::all_of(chunks.begin(), chunks.end(), [](const ChunkResult& c) { return c.stopped_at == c.end; });
+  if (!aligned) {
+    // Malformed quoting made a chunk boundary fall inside a record: parse sequentially instead.
+    chunks = parse_chunks(plan, {header.data_start, data.size()});
+  }
+
+  ReadResult result = merge_chunks(chunks, plan, header, source);
+  ReadReport& report = result.report;
+  if (report.rows_read == 0) {
+    throw_input(fmt::format("'{}' has a header but no data rows", source), "expected at least one transaction row");
+  }
+  if (options.on_bad_row.policy == BadRowPolicy::quarantine) {
+    write_quarantine(options.on_bad_row.quarantine_path, data, header, chunks);
+  }
+  if (report.rejected > 0 && options.on_bad_row.policy == BadRowPolicy::fail) {
+    std::string message = fmt::format("'{}': {} malformed row{} (of {})", source, report.rejected,
+                                      report.rejected == 1 ? "" : "s", report.rows_read);
+    for (const auto& p : report.problems) message += "\n  " + report.format_problem(p);
+    if (report.rejected > report.problems.size()) {
+      message += fmt::format("\n  ... and {} more", report.rejected - report.problems.size());
+    }
+    throw_input(message, "fix the rows, or pass --on-bad-row skip or --on-bad-row quarantine=PATH to continue without them");
+  }
+  return result;
+}
+
+ReadResult read_transactions(const std::string& path, const Schema& schema, const ReadOptions& options) {
+  const InputBytes bytes(path);
+  return parse_transactions(bytes.view(), path, schema, options);
+}
+
+}  // namespace cltv::io

@@ -1,0 +1,50 @@
+// Shared test helpers: locating ../shared/data (skip when absent, fail under CI=true), temporary
+// directories, and running the cltv executable for end-to-end CLI tests.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace cltv::test {
+
+// Path of a file under ../shared/data, or "" when it is missing (see CLTV_SHARED_DATA).
+std::string shared_data(const std::string& relative);
+bool running_in_ci();
+
+// Expands to: path variable VAR, skipping the test (or failing under CI=true) when it is missing.
+#define CLTV_SHARED_DATA(var, relative)                                                          \
+  const std::string var = ::cltv::test::shared_data(relative);                                 \
+  if (var.empty()) {                                                                           \
+    if (::cltv::test::running_in_ci()) FAIL() << "shared data " << (relative) << " missing under CI=true"; \
+    GTEST_SKIP() << "shared data " << (relative) << " not found beside the repository; skipped"; \
+  }
+
+// A fresh directory removed at the end of the test.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  std::string path(const std::string& name) const { return (dir_ / name).string(); }
+  std::string write(const std::string& name, const std::string& content) const;
+
+ private:
+  std::filesystem::path dir_;
+};
+
+struct CliResult {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+// Runs the cltv executable with ARGS (no shell involved).
+CliResult run_cli(const std::vector<std::string>& args);
+
+std::string read_file(const std::string& path);
+
+}  // namespace cltv::test
