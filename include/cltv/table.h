@@ -5,7 +5,10 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
+#include <utility>
 #include <vector>
+#include <memory>
 
 namespace cltv {
 
@@ -31,18 +34,42 @@ class StringDict {
   std::vector<uint64_t> offsets_{0};
 };
 
+// Column storage: a std::vector whose resize leaves new trivially-constructible elements
+// uninitialised, so the parallel reader's threads are the first to touch (and fault in) the pages.
+template <typename T>
+struct UninitializedAllocator : std::allocator<T> {
+  template <typename U>
+  struct rebind {
+    using other = UninitializedAllocator<U>;
+  };
+  UninitializedAllocator() = default;
+  template <typename U>
+  UninitializedAllocator(const UninitializedAllocator<U>&) noexcept {}
+  template <typename U>
+  void construct(U* p) noexcept(std::is_nothrow_default_constructible_v<U>) {
+    ::new (static_cast<void*>(p)) U;
+  }
+  template <typename U, typename... Args>
+  void construct(U* p, Args&&... args) {
+    ::new (static_cast<void*>(p)) U(std::forward<Args>(args)...);
+  }
+};
+
+template <typename T>
+using Column = std::vector<T, UninitializedAllocator<T>>;
+
 // Canonical transaction columns. Times are int64 seconds since 1970-01-01 of the civil time as
 // written in the source (no time-zone shift).
 struct TransactionTable {
-  std::vector<uint32_t> customer;  // id into customer_ids
-  std::vector<uint32_t> basket;    // id into basket_ids
-  std::vector<int64_t> time;
-  std::vector<double> amount;
-  std::vector<double> quantity;
-  std::vector<uint16_t> unit;     // id into units
-  std::vector<uint32_t> product;  // id into products
-  std::vector<uint32_t> line_seq;  // optional source line sequence within a basket; empty if absent
-  std::vector<uint64_t> row_hash;  // hash of every input field of the row, for exact-duplicate checks
+  Column<uint32_t> customer;  // id into customer_ids
+  Column<uint32_t> basket;    // id into basket_ids
+  Column<int64_t> time;
+  Column<double> amount;
+  Column<double> quantity;
+  Column<uint16_t> unit;       // id into units
+  Column<uint32_t> product;    // id into products
+  Column<uint32_t> line_seq;   // optional source line sequence within a basket; empty if absent
+  Column<uint64_t> row_hash;   // hash of every input field of the row, for exact-duplicate checks
 
   StringDict customer_ids;
   StringDict basket_ids;

@@ -76,7 +76,7 @@ InspectReport inspect(const ReadResult& result) {
   std::erase_if(months, [](const MonthProfile& m) { return m.rows == 0; });
   r.months = std::move(months);
 
-  std::vector<double> amounts(t.amount);
+  std::vector<double> amounts(t.amount.begin(), t.amount.end());
   const double qs[6] = {0.0, 0.25, 0.5, 0.75, 0.99, 1.0};
   for (int i = 0; i < 6; ++i) r.amount_quantiles[i] = quantile_inplace(amounts, qs[i]);
 

@@ -24,6 +24,7 @@
 #include "cltv/io/atomic_file.h"
 #include "cltv/time.h"
 #include "record_scanner.h"
+#include "string_index.h"
 
 namespace cltv::io {
 
@@ -65,7 +66,7 @@ class InputBytes {
     if (size_ == 0) {
       throw_input(fmt::format("'{}' is empty", path), "expected a transaction file with a header and data rows");
     }
-    void* mapped = ::mmap(nullptr, size_, PROT_READ, MAP_PRIVATE, fd_, 0);
+    void* mapped = ::mmap(nullptr, size_, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd_, 0);
     if (mapped == MAP_FAILED) throw_io(fmt::format("cannot map '{}': {}", path, std::strerror(errno)));
     map_ = static_cast<const char*>(mapped);
     ::madvise(mapped, size_, MADV_SEQUENTIAL | MADV_WILLNEED);
@@ -148,27 +149,6 @@ class InputBytes {
 // ---------------------------------------------------------------------------------------------
 // Field parsing.
 
-// 64-bit hash of a record's bytes (word at a time; only used to spot exact duplicate rows).
-uint64_t hash_bytes(const char* p, size_t n) {
-  constexpr uint64_t k0 = 0x9E3779B97F4A7C15ull, k1 = 0xBF58476D1CE4E5B9ull;
-  uint64_t h = k0 ^ (n * k1);
-  while (n >= 8) {
-    uint64_t w;
-    std::memcpy(&w, p, 8);
-    h = (h ^ (w * k1)) * k0;
-    h ^= h >> 29;
-    p += 8;
-    n -= 8;
-  }
-  uint64_t tail = 0;
-  std::memcpy(&tail, p, n);
-  h = (h ^ (tail * k1 + n)) * k0;
-  h ^= h >> 32;
-  h *= k1;
-  h ^= h >> 29;
-  return h;
-}
-
 bool parse_double(std::string_view text, double& value) {
   text = detail::trim_spaces(text);
   if (!text.empty() && text.front() == '+') text.remove_prefix(1);
@@ -194,6 +174,19 @@ class FormatList {
   explicit FormatList(const std::vector<std::string>& formats) : formats_(formats) {}
   bool parse(std::string_view text, int64_t& seconds) {
     text = detail::trim_spaces(text);
+    // Lines of one basket repeat the same date-time text.
+    if (text == last_text_) {
+      seconds = last_seconds_;
+      return true;
+    }
+    if (!parse_uncached(text, seconds)) return false;
+    last_text_.assign(text);
+    last_seconds_ = seconds;
+    return true;
+  }
+
+ private:
+  bool parse_uncached(std::string_view text, int64_t& seconds) {
     if (parse_with_format(text, formats_[last_], seconds)) return true;
     for (size_t i = 0; i < formats_.size(); ++i) {
       if (i != last_ && parse_with_format(text, formats_[i], seconds)) {
@@ -204,9 +197,10 @@ class FormatList {
     return false;
   }
 
- private:
   const std::vector<std::string>& formats_;
   size_t last_ = 0;
+  std::string last_text_;
+  int64_t last_seconds_ = 0;
 };
 
 // Interned strings of one thread: ids in order of first appearance within the chunk. Views point
@@ -216,18 +210,23 @@ class LocalDict {
   LocalDict(const char* input_begin, const char* input_end) : begin_(input_begin), end_(input_end) {}
 
   uint32_t intern(std::string_view text) {
-    if (last_id_ != UINT32_MAX && text == last_text_) return last_id_;
-    auto it = index_.find(text);
-    if (it == index_.end()) {
-      if (text.data() < begin_ || text.data() + text.size() > end_) {
-        owned_.emplace_back(text);
-        text = owned_.back();
-      }
-      it = index_.emplace(text, static_cast<uint32_t>(order_.size())).first;
-      order_.push_back(text);
+    if (last_id_ != UINT32_MAX && text.size() == last_text_.size() &&
+        detail::same_bytes(text.data(), last_text_.data(), text.size())) {
+      return last_id_;
     }
-    last_text_ = it->first;
-    last_id_ = it->second;
+    if (text.data() < begin_ || text.data() + text.size() > end_) {
+      // Text outside the input (unescaped quotes): keep a stable copy before indexing it.
+      owned_.emplace_back(text);
+      text = owned_.back();
+    }
+    bool inserted = false;
+    last_id_ = index_.find_or_insert(text, static_cast<uint32_t>(order_.size()), inserted);
+    if (inserted) {
+      order_.push_back(text);
+    } else if (!owned_.empty() && text.data() == owned_.back().data()) {
+      owned_.pop_back();
+    }
+    last_text_ = order_[last_id_];
     return last_id_;
   }
   const std::vector<std::string_view>& order() const { return order_; }
@@ -235,7 +234,7 @@ class LocalDict {
  private:
   const char* begin_;
   const char* end_;
-  std::unordered_map<std::string_view, uint32_t> index_;
+  detail::StringIndex index_;
   std::vector<std::string_view> order_;
   std::deque<std::string> owned_;
   std::string_view last_text_;
@@ -283,11 +282,9 @@ struct ChunkResult {
   std::vector<RowProblem> problems;  // line numbers relative to the chunk's first line (0-based)
   std::vector<std::pair<size_t, size_t>> rejected_spans;  // byte ranges of rejected records
 
-  std::vector<uint32_t> customer, basket, product, line_seq;
-  std::vector<uint16_t> unit;
-  std::vector<int64_t> time;
-  std::vector<double> amount, quantity;
-  std::vector<uint64_t> row_hash;
+  // Accepted rows go straight into the table at [row_offset, row_offset + rows), with ids local to
+  // this chunk until the merge remaps them. row_capacity bounds the rows (lines in the chunk).
+  size_t row_offset = 0, rows = 0, row_capacity = 0;
   LocalDict customers, baskets, units, products;
 
   ChunkResult(const char* b, const char* e)
@@ -296,6 +293,7 @@ struct ChunkResult {
 
 struct ParsePlan {
   const Schema* schema = nullptr;
+  TransactionTable* table = nullptr;
   std::string_view data;
   std::vector<FieldPositions> layouts;  // one per accepted field count
   bool keep_spans = false;
@@ -444,15 +442,19 @@ class ChunkParser {
     }
 
     ++out_.accepted;
-    out_.customer.push_back(out_.customers.intern(customer));
-    if (layout->basket >= 0) out_.basket.push_back(out_.baskets.intern(basket));
-    out_.unit.push_back(static_cast<uint16_t>(std::min<uint32_t>(out_.units.intern(unit), UINT16_MAX)));
-    out_.product.push_back(out_.products.intern(product));
-    if (layout->line_seq >= 0) out_.line_seq.push_back(seq);
-    out_.time.push_back(timestamp);
-    out_.amount.push_back(amount);
-    out_.quantity.push_back(quantity);
-    out_.row_hash.push_back(hash_bytes(plan_.data.data() + start, end - start));
+    if (out_.rows == out_.row_capacity) throw_internal("row bound of a parse chunk exceeded");
+    TransactionTable& t = *plan_.table;
+    const size_t row = out_.row_offset + out_.rows++;
+    t.customer[row] = out_.customers.intern(customer);
+    if (layout->basket >= 0) t.basket[row] = out_.baskets.intern(basket);
+    // Local unit ids past the 16-bit range are caught when the merge counts the units.
+    t.unit[row] = static_cast<uint16_t>(std::min<uint32_t>(out_.units.intern(unit), UINT16_MAX));
+    t.product[row] = out_.products.intern(product);
+    if (layout->line_seq >= 0) t.line_seq[row] = seq;
+    t.time[row] = timestamp;
+    t.amount[row] = amount;
+    t.quantity[row] = quantity;
+    t.row_hash[row] = detail::hash_text(plan_.data.substr(start, end - start));
   }
 
   bool parse_number(size_t start, size_t end, uint64_t line, const std::string& column,
@@ -566,10 +568,16 @@ std::vector<size_t> chunk_starts(std::string_view data, size_t begin, unsigned t
   std::vector<uint64_t> quote_counts(chunks, 0);
   if (quotes) {
     std::vector<std::thread> workers;
-    for (size_t i = 0; i < chunks; ++i) {
+    // The last chunk's count is never needed.
+    for (size_t i = 0; i + 1 < chunks; ++i) {
       workers.emplace_back([&, i] {
+        const char* p = data.data() + nominal[i];
+        const char* end = data.data() + nominal[i + 1];
         uint64_t count = 0;
-        for (size_t p = nominal[i]; p < nominal[i + 1]; ++p) count += data[p] == '"';
+        while ((p = static_cast<const char*>(std::memchr(p, '"', static_cast<size_t>(end - p)))) != nullptr) {
+          ++count;
+          ++p;
+        }
         quote_counts[i] = count;
       });
     }
@@ -594,6 +602,28 @@ std::vector<size_t> chunk_starts(std::string_view data, size_t begin, unsigned t
   return starts;
 }
 
+// Runs WORK(i) for i in [0, N) on one thread each, the last on the calling thread.
+template <typename Work>
+void run_parallel(size_t n, Work work) {
+  std::vector<std::thread> workers;
+  for (size_t i = 0; i + 1 < n; ++i) workers.emplace_back(work, i);
+  if (n > 0) work(n - 1);
+  for (auto& w : workers) w.join();
+}
+
+// Sizes the table's columns for ROWS rows (an upper bound; trimmed after the merge).
+void allocate_columns(TransactionTable& table, size_t rows, const Schema& schema) {
+  table.customer.resize(rows);
+  table.basket.resize(rows);
+  table.unit.resize(rows);
+  table.product.resize(rows);
+  table.line_seq.resize(schema.line_seq.empty() ? 0 : rows);
+  table.time.resize(rows);
+  table.amount.resize(rows);
+  table.quantity.resize(rows);
+  table.row_hash.resize(rows);
+}
+
 std::vector<ChunkResult> parse_chunks(const ParsePlan& plan, const std::vector<size_t>& starts) {
   const char* b = plan.data.data();
   const char* e = b + plan.data.size();
@@ -604,6 +634,18 @@ std::vector<ChunkResult> parse_chunks(const ParsePlan& plan, const std::vector<s
     results.back().begin = starts[i];
     results.back().end = starts[i + 1];
   }
+  // A chunk holds at most one record per line break, plus one unterminated last line.
+  run_parallel(results.size(), [&](size_t i) {
+    const char* p = b + results[i].begin;
+    results[i].row_capacity = static_cast<size_t>(std::count(p, b + results[i].end, '\n')) + 1;
+  });
+  size_t total = 0;
+  for (auto& r : results) {
+    r.row_offset = total;
+    total += r.row_capacity;
+  }
+  allocate_columns(*plan.table, total, *plan.schema);
+
   std::vector<std::thread> workers;
   std::exception_ptr failure;
   std::mutex failure_mutex;
@@ -628,56 +670,29 @@ std::vector<ChunkResult> parse_chunks(const ParsePlan& plan, const std::vector<s
 
 struct DictMerge {
   StringDict* dict;
-  std::unordered_map<std::string_view, uint32_t> index;
-  std::vector<std::string> owned_keys;
+  detail::StringIndex index;
 
   std::vector<uint32_t> merge(const LocalDict& local) {
     std::vector<uint32_t> remap(local.order().size());
     for (size_t i = 0; i < remap.size(); ++i) {
       const std::string_view text = local.order()[i];
-      auto [it, inserted] = index.emplace(text, dict->size());
+      bool inserted = false;
+      remap[i] = index.find_or_insert(text, dict->size(), inserted);
       if (inserted) dict->append(text);
-      remap[i] = it->second;
     }
     return remap;
   }
 };
 
-template <typename T, typename Remap>
-void concat_column(std::vector<T>& target, std::vector<ChunkResult>& chunks,
-                   std::vector<T> ChunkResult::*column, const std::vector<size_t>& offsets, Remap remap) {
-  size_t total = 0;
-  for (auto& c : chunks) total += (c.*column).size();
-  target.resize(total);
-  std::vector<std::thread> workers;
-  for (size_t i = 0; i < chunks.size(); ++i) {
-    auto work = [&, i] {
-      auto& source = chunks[i].*column;
-      T* out = target.data() + offsets[i];
-      for (size_t r = 0; r < source.size(); ++r) out[r] = remap(i, source[r]);
-      std::vector<T>().swap(source);
-    };
-    if (i + 1 < chunks.size()) {
-      workers.emplace_back(work);
-    } else {
-      work();
-    }
-  }
-  for (auto& w : workers) w.join();
-}
-
-ReadResult merge_chunks(std::vector<ChunkResult>& chunks, const ParsePlan& plan, const Header& header,
+ReadReport merge_chunks(std::vector<ChunkResult>& chunks, const ParsePlan& plan, const Header& header,
                         const std::string& source) {
   const Schema& schema = *plan.schema;
-  ReadResult result;
-  ReadReport& report = result.report;
+  ReadReport report;
   report.source = source;
   report.bytes = plan.data.size();
   report.header_line = header.present;
 
   uint64_t line_base = header.lines_before;  // lines are 1-based in messages
-  std::vector<size_t> offsets;
-  size_t rows = 0;
   for (auto& c : chunks) {
     report.rows_read += c.rows_read;
     report.blank_lines += c.blank_lines;
@@ -693,13 +708,11 @@ ReadResult merge_chunks(std::vector<ChunkResult>& chunks, const ParsePlan& plan,
       }
     }
     line_base += c.newlines;
-    offsets.push_back(rows);
-    rows += c.customer.size();
   }
 
-  TransactionTable& table = result.table;
-  DictMerge customers{&table.customer_ids, {}, {}}, baskets{&table.basket_ids, {}, {}},
-      units{&table.units, {}, {}}, products{&table.products, {}, {}};
+  TransactionTable& table = *plan.table;
+  DictMerge customers{&table.customer_ids, {}}, baskets{&table.basket_ids, {}}, units{&table.units, {}},
+      products{&table.products, {}};
   std::vector<std::vector<uint32_t>> customer_map, basket_map, unit_map, product_map;
   for (auto& c : chunks) {
     customer_map.push_back(customers.merge(c.customers));
@@ -713,28 +726,42 @@ ReadResult merge_chunks(std::vector<ChunkResult>& chunks, const ParsePlan& plan,
                 "check that the schema's unit column is a business unit, not an id");
   }
 
-  auto through = [](const std::vector<std::vector<uint32_t>>& maps) {
-    return [&maps](size_t chunk, uint32_t id) { return maps[chunk][id]; };
-  };
-  auto same = [](size_t, auto v) { return v; };
-  concat_column(table.customer, chunks, &ChunkResult::customer, offsets, through(customer_map));
-  if (!schema.basket.empty()) concat_column(table.basket, chunks, &ChunkResult::basket, offsets, through(basket_map));
-  concat_column(table.unit, chunks, &ChunkResult::unit, offsets,
-                [&](size_t chunk, uint16_t id) { return static_cast<uint16_t>(unit_map[chunk][id]); });
-  concat_column(table.product, chunks, &ChunkResult::product, offsets, through(product_map));
-  if (!schema.line_seq.empty()) concat_column(table.line_seq, chunks, &ChunkResult::line_seq, offsets, same);
-  concat_column(table.time, chunks, &ChunkResult::time, offsets, same);
-  concat_column(table.amount, chunks, &ChunkResult::amount, offsets, same);
-  concat_column(table.quantity, chunks, &ChunkResult::quantity, offsets, same);
-  concat_column(table.row_hash, chunks, &ChunkResult::row_hash, offsets, same);
+  // Local ids to global ids, in place, one thread per chunk.
+  const bool has_basket = !schema.basket.empty();
+  run_parallel(chunks.size(), [&](size_t i) {
+    const size_t begin = chunks[i].row_offset, end = begin + chunks[i].rows;
+    for (size_t r = begin; r < end; ++r) {
+      table.customer[r] = customer_map[i][table.customer[r]];
+      if (has_basket) table.basket[r] = basket_map[i][table.basket[r]];
+      table.unit[r] = static_cast<uint16_t>(unit_map[i][table.unit[r]]);
+      table.product[r] = product_map[i][table.product[r]];
+    }
+  });
+  // Close the gaps left by each chunk's unused row bound, then trim.
+  size_t rows = chunks.empty() ? 0 : chunks[0].rows;
+  for (size_t i = 1; i < chunks.size(); ++i) {
+    const size_t from = chunks[i].row_offset, n = chunks[i].rows;
+    auto move_rows = [&](auto& column) {
+      if (!column.empty()) std::copy(column.begin() + from, column.begin() + from + n, column.begin() + rows);
+    };
+    move_rows(table.customer);
+    move_rows(table.basket);
+    move_rows(table.unit);
+    move_rows(table.product);
+    move_rows(table.line_seq);
+    move_rows(table.time);
+    move_rows(table.amount);
+    move_rows(table.quantity);
+    move_rows(table.row_hash);
+    rows += n;
+  }
+  allocate_columns(table, rows, schema);
 
   if (schema.basket.empty()) {
     // No basket column: each distinct (customer, time) is one basket.
-    table.basket.resize(table.rows());
-    std::unordered_map<uint64_t, uint32_t> index;
+    std::map<std::pair<uint32_t, int64_t>, uint32_t> index;
     for (size_t r = 0; r < table.rows(); ++r) {
-      const uint64_t key = (static_cast<uint64_t>(table.customer[r]) << 40) ^ static_cast<uint64_t>(table.time[r]);
-      auto [it, inserted] = index.emplace(key, table.basket_ids.size());
+      auto [it, inserted] = index.emplace(std::pair(table.customer[r], table.time[r]), table.basket_ids.size());
       if (inserted) {
         table.basket_ids.append(fmt::format("{}@{}", table.customer_ids[table.customer[r]],
                                             format_datetime(table.time[r])));
@@ -742,7 +769,7 @@ ReadResult merge_chunks(std::vector<ChunkResult>& chunks, const ParsePlan& plan,
       table.basket[r] = it->second;
     }
   }
-  return result;
+  return report;
 }
 
 void write_quarantine(const std::string& path, std::string_view data, const Header& header,
@@ -775,8 +802,10 @@ ReadResult parse_transactions(std::string_view data, const std::string& source, 
   size_t start = 0;
   if (data.starts_with("\xEF\xBB\xBF")) start = 3;
 
+  ReadResult result;
   ParsePlan plan;
   plan.schema = &schema;
+  plan.table = &result.table;
   plan.data = data;
   plan.keep_spans = options.on_bad_row.policy == BadRowPolicy::quarantine;
   const Header header = resolve_header(data, start, schema, source, plan);
@@ -793,7 +822,7 @@ ReadResult parse_transactions(std::string_view data, const std::string& source, 
     chunks = parse_chunks(plan, {header.data_start, data.size()});
   }
 
-  ReadResult result = merge_chunks(chunks, plan, header, source);
+  result.report = merge_chunks(chunks, plan, header, source);
   ReadReport& report = result.report;
   if (report.rows_read == 0) {
     throw_input(fmt::format("'{}' has a header but no data rows", source), "expected at least one transaction row");
