@@ -72,7 +72,8 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);  // 0 for --help/--version, 2 for usage errors (CLI11 prints the message)
+    // CLI11 prints help, the version or the usage error; our exit codes are 0 and 2.
+    return app.exit(e) == 0 ? 0 : 2;
   }
 
   try {

@@ -1,0 +1,87 @@
+// Schemas: built-ins, user JSON schema files, and their error messages.
+#include <gtest/gtest.h>
+
+#include "cltv/error.h"
+#include "cltv/io/reader.h"
+#include "cltv/io/schema.h"
+#include "support/test_support.h"
+
+namespace cltv::io {
+namespace {
+
+std::string config_error(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::config) << e.what();
+    return std::string(e.what()) + " | " + e.hint();
+  }
+  ADD_FAILURE() << "expected a config error";
+  return {};
+}
+
+TEST(Schema, BuiltinsResolve) {
+  for (const std::string& name : builtin_schema_names()) {
+    const Schema s = resolve_schema(name);
+    EXPECT_EQ(s.name, name);
+    EXPECT_FALSE(s.customer.empty());
+  }
+  EXPECT_EQ(builtin_schema_names(), (std::vector<std::string>{"lpoint", "online-retail", "cdnow"}));
+}
+
+TEST(Schema, UnknownNameListsValidOnes) {
+  const std::string message = config_error([] { resolve_schema("lotte"); });
+  EXPECT_NE(message.find("unknown schema 'lotte'"), std::string::npos);
+  EXPECT_NE(message.find("lpoint, online-retail, cdnow"), std::string::npos);
+}
+
+TEST(Schema, UserSchemaFileNeedsNoCode) {
+  test::TempDir dir;
+  const std::string schema_path = dir.write("shop.json", R"({
+    "name": "shop",
+    "delimiter": ";",
+    "fields": {"customer": "member", "basket": "receipt", "datetime": "paid_at",
+               "quantity": "units", "price": "unit_price", "unit": "store"},
+    "date_formats": ["%d.%m.%Y %H:%M"]
+  })");
+  const std::string data_path = dir.write("shop.csv",
+                                          "receipt;member;paid_at;units;unit_price;store;note\n"
+                                          "R1;M7;03.02.2024 17:45;2;2.5;Berlin;x\n");
+  const ReadResult r = read_transactions(data_path, resolve_schema(schema_path), {});
+  ASSERT_EQ(r.table.rows(), 1u);
+  EXPECT_EQ(r.table.customer_ids[0], "M7");
+  EXPECT_EQ(r.table.amount[0], 5.0);
+  EXPECT_EQ(r.table.units[0], "Berlin");
+  EXPECT_EQ(r.table.products[0], "unknown");
+}
+
+TEST(Schema, InvalidSchemaFilesSayWhichKey) {
+  EXPECT_NE(config_error([] { schema_from_json("{", "s.json"); }).find("not valid JSON"), std::string::npos);
+  EXPECT_NE(config_error([] { schema_from_json(R"({"colour": 1, "fields": {}})", "s.json"); })
+                .find("unknown schema key 'colour'"),
+            std::string::npos);
+  EXPECT_NE(config_error([] {
+              schema_from_json(R"({"fields": {"basket": "b", "date": "d", "amount": "a"}, "date_formats": ["%Y"]})",
+                               "s.json");
+            }).find("'fields.customer' is required"),
+            std::string::npos);
+  EXPECT_NE(config_error([] {
+              schema_from_json(R"({"fields": {"customer": "c", "date": "d", "amount": "a", "price": "p",
+                                   "quantity": "q"}, "date_formats": ["%Y"]})",
+                               "s.json");
+            }).find("exactly one of 'fields.amount' and 'fields.price'"),
+            std::string::npos);
+  EXPECT_NE(config_error([] {
+              schema_from_json(R"({"fields": {"customer": "c", "sku": "s"}})", "s.json");
+            }).find("unknown field 'fields.sku'"),
+            std::string::npos);
+  EXPECT_NE(config_error([] {
+              schema_from_json(R"({"delimiter": "ab", "fields": {"customer": "c", "date": "d", "amount": "a"},
+                                   "date_formats": ["%Y"]})",
+                               "s.json");
+            }).find("'delimiter'"),
+            std::string::npos);
+}
+
+}  // namespace
+}  // namespace cltv::io
