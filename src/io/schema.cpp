@@ -77,7 +77,8 @@ Schema schema_from_json(const std::string& json_text, const std::string& origin)
       "name",   "description",  "delimiter",    "header",
       "layouts", "fields",      "date_formats", "time_formats",
       "customer_strip_decimal_zero", "default_unit"};
-  for (const auto& [key, value] : doc.items()) {
+  for (const auto& item : doc.items()) {
+    const std::string& key = item.key();
     if (std::find(known_keys.begin(), known_keys.end(), key) == known_keys.end()) {
       throw_config(fmt::format("{}: unknown schema key '{}'", origin, key),
                    fmt::format("valid keys: {}", fmt::join(known_keys, ", ")));
@@ -157,7 +158,8 @@ Schema schema_from_json(const std::string& json_text, const std::string& origin)
       {"unit", &schema.unit},         {"product", &schema.product},   {"date", &schema.date},
       {"time", &schema.time},         {"datetime", &schema.datetime}, {"quantity", &schema.quantity},
       {"amount", &schema.amount},     {"price", &schema.price}};
-  for (const auto& [key, value] : fields.items()) {
+  for (const auto& item : fields.items()) {
+    const std::string& key = item.key();
     auto slot = std::find_if(field_slots.begin(), field_slots.end(),
                              [&](const auto& s) { return key == s.first; });
     if (slot == field_slots.end()) {

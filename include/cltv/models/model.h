@@ -1,0 +1,77 @@
+// The one interface every spend model implements (learned and probabilistic alike), and the data
+// it sees. Models are listed in the registry (models/registry.h); a trained model is saved into a
+// bundle directory whose manifest the bundle layer writes.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "cltv/params.h"
+
+namespace cltv::models {
+
+// One population's rows: features (row-major, raw, unscaled) plus what non-feature models need.
+struct Dataset {
+  size_t rows = 0;
+  size_t cols = 0;
+  std::vector<double> features;  // rows x cols, row-major
+  std::vector<std::string> feature_names;
+  std::vector<std::string> customer_ids;
+
+  // Targets over the horizon; empty when the data does not reach the target period.
+  std::vector<double> target_amount;
+  std::vector<double> target_log1p;
+
+  // For the naive baseline: spend over the feature window and its length in months.
+  std::vector<double> window_amount;
+  int feature_months = 0;
+
+  // For the probabilistic models: RFM in days at as_of over all history before it (lifetimes
+  // conventions: repeat purchase days, first to last purchase, first purchase to as_of, mean spend of
+  // repeat purchases), and the horizon length in days.
+  std::vector<double> frequency, recency, age, monetary;
+  double horizon_days = 0;
+
+  const double* row(size_t r) const { return features.data() + r * cols; }
+  bool has_target() const { return !target_amount.empty(); }
+};
+
+struct Prediction {
+  std::vector<double> spend;           // point prediction of spend over the horizon, in money
+  std::vector<double> expected_spend;  // mean spend, when the model gives it (hurdle, BTYD)
+  std::vector<double> p_buy;           // P(at least one purchase), when the model gives it
+};
+
+struct CurvePoint {
+  int step = 0;  // epoch or boosting round
+  double train_loss = 0;
+  double valid_loss = 0;  // NaN when there is no validation set
+};
+
+struct FitReport {
+  std::vector<CurvePoint> curve;
+  std::string loss_name;  // e.g. "mae_log1p"
+  int best_step = 0;      // the step whose parameters were kept
+  std::vector<std::pair<std::string, double>> feature_importance;  // when the model has one
+};
+
+class Model {
+ public:
+  virtual ~Model() = default;
+
+  // The registry name, e.g. "mlp".
+  virtual std::string kind() const = 0;
+  // Hyperparameters, declared once; values are applied before fit().
+  virtual void declare_params(ParamSet& params) = 0;
+  // Fits on TRAIN; VALID (may have zero rows) drives early stopping where the model has it.
+  // Throws cltv::Error(model) on degenerate input or divergence.
+  virtual FitReport fit(const Dataset& train, const Dataset& valid, uint64_t seed) = 0;
+  virtual Prediction predict(const Dataset& data) const = 0;
+  // Writes the model's own files (hyperparameters included) into DIR / reads them back.
+  virtual void save(const std::string& dir) const = 0;
+  virtual void load(const std::string& dir) = 0;
+};
+
+}  // namespace cltv::models
