@@ -149,10 +149,40 @@ class InputBytes {
 // ---------------------------------------------------------------------------------------------
 // Field parsing.
 
+// Plain decimals ("-12", "2.55") with at most 15 significant digits: the integer mantissa and the
+// power of ten are both exact doubles, so one division gives the correctly rounded value
+// (Clinger's fast path). Returns false for anything else.
+bool parse_simple_decimal(std::string_view text, double& value) {
+  static constexpr double powers[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
+  size_t i = 0;
+  const bool negative = text[0] == '-';
+  if (negative) ++i;
+  uint64_t mantissa = 0;
+  int digits = 0, decimals = 0;
+  bool point = false;
+  for (; i < text.size(); ++i) {
+    const char c = text[i];
+    if (c >= '0' && c <= '9') {
+      mantissa = mantissa * 10 + static_cast<uint64_t>(c - '0');
+      ++digits;
+      decimals += point;
+    } else if (c == '.' && !point) {
+      point = true;
+    } else {
+      return false;
+    }
+  }
+  if (digits == 0 || digits > 15) return false;
+  const double magnitude = static_cast<double>(mantissa) / powers[decimals];
+  value = negative ? -magnitude : magnitude;
+  return true;
+}
+
 bool parse_double(std::string_view text, double& value) {
   text = detail::trim_spaces(text);
   if (!text.empty() && text.front() == '+') text.remove_prefix(1);
   if (text.empty()) return false;
+  if (parse_simple_decimal(text, value)) return true;
   const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
   return ec == std::errc() && ptr == text.data() + text.size();
 }
@@ -166,6 +196,16 @@ bool parse_uint32(std::string_view text, uint32_t& value) {
 bool looks_numeric(std::string_view text) {
   double ignored = 0;
   return parse_double(text, ignored);
+}
+
+// Occurrences of BYTE in [P, END), with memchr's vector loop doing the scanning.
+size_t count_byte(const char* p, const char* end, char byte) {
+  size_t count = 0;
+  while ((p = static_cast<const char*>(std::memchr(p, byte, static_cast<size_t>(end - p)))) != nullptr) {
+    ++count;
+    ++p;
+  }
+  return count;
 }
 
 // Parses with the formats in order, starting with the one that matched last time.
@@ -571,14 +611,7 @@ std::vector<size_t> chunk_starts(std::string_view data, size_t begin, unsigned t
     // The last chunk's count is never needed.
     for (size_t i = 0; i + 1 < chunks; ++i) {
       workers.emplace_back([&, i] {
-        const char* p = data.data() + nominal[i];
-        const char* end = data.data() + nominal[i + 1];
-        uint64_t count = 0;
-        while ((p = static_cast<const char*>(std::memchr(p, '"', static_cast<size_t>(end - p)))) != nullptr) {
-          ++count;
-          ++p;
-        }
-        quote_counts[i] = count;
+        quote_counts[i] = count_byte(data.data() + nominal[i], data.data() + nominal[i + 1], '"');
       });
     }
     for (auto& w : workers) w.join();
@@ -636,8 +669,7 @@ std::vector<ChunkResult> parse_chunks(const ParsePlan& plan, const std::vector<s
   }
   // A chunk holds at most one record per line break, plus one unterminated last line.
   run_parallel(results.size(), [&](size_t i) {
-    const char* p = b + results[i].begin;
-    results[i].row_capacity = static_cast<size_t>(std::count(p, b + results[i].end, '\n')) + 1;
+    results[i].row_capacity = count_byte(b + results[i].begin, b + results[i].end, '\n') + 1;
   });
   size_t total = 0;
   for (auto& r : results) {

@@ -9,24 +9,6 @@
 namespace cltv::io::detail {
 namespace {
 
-// Position of the first of the bytes A, B, C, D at or after POS, or END. Sixteen bytes at a time
-// where SSE2 is available: fields such as product descriptions are long.
-size_t find_any_of4(const char* base, size_t pos, size_t end, char a, char b, char c, char d) {
-#if defined(__SSE2__)
-  const __m128i va = _mm_set1_epi8(a), vb = _mm_set1_epi8(b), vc = _mm_set1_epi8(c), vd = _mm_set1_epi8(d);
-  while (pos + 16 <= end) {
-    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(base + pos));
-    const __m128i hits = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, va), _mm_cmpeq_epi8(v, vb)),
-                                      _mm_or_si128(_mm_cmpeq_epi8(v, vc), _mm_cmpeq_epi8(v, vd)));
-    const int mask = _mm_movemask_epi8(hits);
-    if (mask != 0) return pos + static_cast<size_t>(__builtin_ctz(static_cast<unsigned>(mask)));
-    pos += 16;
-  }
-#endif
-  while (pos < end && base[pos] != a && base[pos] != b && base[pos] != c && base[pos] != d) ++pos;
-  return pos;
-}
-
 size_t after_line_end(std::string_view data, size_t pos, size_t& record_end, size_t& newlines) {
   // POS is at '\n', at '\r' or at the end of data.
   record_end = pos;
@@ -45,6 +27,49 @@ size_t after_line_end(std::string_view data, size_t pos, size_t& record_end, siz
 
 }  // namespace
 
+#if defined(__SSE2__)
+namespace {
+
+// Bit i set when byte i of the 16 at P is one of the four separators.
+inline uint64_t separator_bits16(const char* p, const __m128i* separators) {
+  const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+  const __m128i hits = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, separators[0]), _mm_cmpeq_epi8(v, separators[1])),
+                                    _mm_or_si128(_mm_cmpeq_epi8(v, separators[2]), _mm_cmpeq_epi8(v, separators[3])));
+  return static_cast<uint32_t>(_mm_movemask_epi8(hits));
+}
+
+}  // namespace
+#endif
+
+__attribute__((always_inline)) inline size_t RecordScanner::find_separator(const char* base, size_t pos, size_t end) {
+#if defined(__SSE2__)
+  // 64 bytes at a time; the block's match mask is kept, so the next fields of a record usually
+  // cost one bit scan each instead of more vector compares.
+  if (base != block_base_) {
+    block_base_ = base;
+    block_start_ = SIZE_MAX;
+  }
+  while (true) {
+    if (pos >= block_start_ && pos < block_start_ + 64) {
+      const uint64_t mask = block_mask_ & (~uint64_t{0} << (pos - block_start_));
+      if (mask != 0) return block_start_ + static_cast<size_t>(__builtin_ctzll(mask));
+      pos = block_start_ + 64;
+    }
+    if (pos + 64 > end) break;
+    const char* p = base + pos;
+    const __m128i* sep = separator_vectors_;
+    block_mask_ = separator_bits16(p, sep) | (separator_bits16(p + 16, sep) << 16) |
+                  (separator_bits16(p + 32, sep) << 32) | (separator_bits16(p + 48, sep) << 48);
+    block_start_ = pos;
+  }
+#endif
+  while (pos < end && base[pos] != separators_[0] && base[pos] != separators_[1] && base[pos] != separators_[2] &&
+         base[pos] != separators_[3]) {
+    ++pos;
+  }
+  return pos;
+}
+
 size_t RecordScanner::next(std::string_view data, size_t pos, std::vector<std::string_view>& fields,
                            std::string& scratch, size_t& record_end, size_t& newlines,
                            bool& quote_error) {
@@ -55,6 +80,18 @@ size_t RecordScanner::next(std::string_view data, size_t pos, std::vector<std::s
   newlines = 0;
   const char* base = data.data();
   const size_t end = data.size();
+  if (separators_ready_ != (whitespace ? 2 : 1) || separators_[0] != (whitespace ? ' ' : delimiter)) {
+    if (whitespace) {
+      separators_[0] = ' ', separators_[1] = '\t', separators_[2] = '\n', separators_[3] = '\r';
+    } else {
+      separators_[0] = delimiter, separators_[1] = '\n', separators_[2] = '\r', separators_[3] = delimiter;
+    }
+#if defined(__SSE2__)
+    for (int i = 0; i < 4; ++i) separator_vectors_[i] = _mm_set1_epi8(separators_[i]);
+#endif
+    separators_ready_ = whitespace ? 2 : 1;
+    block_base_ = nullptr;
+  }
 
   if (whitespace) {
     while (true) {
@@ -63,7 +100,7 @@ size_t RecordScanner::next(std::string_view data, size_t pos, std::vector<std::s
         return after_line_end(data, pos, record_end, newlines);
       }
       const size_t start = pos;
-      pos = find_any_of4(base, pos, end, ' ', '\t', '\n', '\r');
+      pos = find_separator(base, pos, end);
       fields.emplace_back(base + start, pos - start);
     }
   }
@@ -115,7 +152,7 @@ size_t RecordScanner::next(std::string_view data, size_t pos, std::vector<std::s
       }
     } else {
       const size_t start = pos;
-      pos = find_any_of4(base, pos, end, delim, '\n', '\r', delim);
+      pos = find_separator(base, pos, end);
       fields.emplace_back(base + start, pos - start);
     }
     if (pos < end && base[pos] == delim) {
