@@ -41,6 +41,10 @@ class ParamSet {
   void add_custom(Param param);
 
   const std::vector<Param>& params() const { return params_; }
+  bool contains(const std::string& name) const;
+  // Makes the existing parameter NAME also pass its checked value to ALSO (one flag feeding two
+  // settings, such as --threads for parsing and for a model).
+  void also_apply(const std::string& name, std::function<void(const std::string&)> also);
   // Applies TEXT to the parameter NAME (config files); unknown names list the valid ones.
   void set(const std::string& name, const std::string& text) const;
 

@@ -117,6 +117,22 @@ void ParamSet::add_flag(const std::string& name, bool& target, const std::string
 
 void ParamSet::add_custom(Param param) { params_.push_back(std::move(param)); }
 
+bool ParamSet::contains(const std::string& name) const {
+  return std::any_of(params_.begin(), params_.end(), [&](const Param& p) { return p.name == name; });
+}
+
+void ParamSet::also_apply(const std::string& name, std::function<void(const std::string&)> also) {
+  for (auto& p : params_) {
+    if (p.name != name) continue;
+    p.apply = [first = std::move(p.apply), also = std::move(also)](const std::string& text) {
+      first(text);
+      also(text);
+    };
+    return;
+  }
+  throw_internal(fmt::format("no parameter '{}' to extend", name));
+}
+
 void ParamSet::set(const std::string& name, const std::string& text) const {
   for (const auto& p : params_) {
     if (p.name == name) {

@@ -24,9 +24,10 @@ struct Dataset {
   std::vector<double> target_amount;
   std::vector<double> target_log1p;
 
-  // For the naive baseline: spend over the feature window and its length in months.
+  // For the naive baseline: spend over the feature window, its length and the horizon's, in months.
   std::vector<double> window_amount;
   int feature_months = 0;
+  int horizon_months = 1;
 
   // For the probabilistic models: RFM in days at as_of over all history before it (lifetimes
   // conventions: repeat purchase days, first to last purchase, first purchase to as_of, mean spend of

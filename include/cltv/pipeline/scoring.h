@@ -1,0 +1,37 @@
+// Scoring customers with a trained bundle: one row per customer with the predicted spend, spend
+// levels now and predicted, the trend, and a segment summary; and looking one customer up.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "cltv/eval/levels.h"
+#include "cltv/io/input_options.h"
+
+namespace cltv::pipeline {
+
+struct PredictOptions {
+  std::string model;
+  io::InputOptions input;
+  std::optional<int64_t> as_of;  // default: first day of the month after the last transaction
+  std::string out;
+  std::string segments;            // segment summary JSON; default: OUT with .segments.json
+  std::optional<eval::LevelCuts> levels;  // default: the bundle's
+};
+
+struct PredictOutcome {
+  std::string as_of;
+  size_t customers = 0;
+  std::string segments_path;
+  std::string summary_text;  // level counts, transitions, customers predicted to drop
+};
+
+// Writes the predictions CSV (customer_id, prediction, [expected_spend, p_buy,] predicted_level,
+// current_monthly_spend, current_level, trend, change_pct) and the segment summary, atomically.
+PredictOutcome predict_customers(const PredictOptions& options);
+
+// The row of CUSTOMER in a predictions file, as "column: value" lines or JSON. Unknown customers
+// are an input error.
+std::string query_customer(const std::string& predictions_path, const std::string& customer, bool json);
+
+}  // namespace cltv::pipeline

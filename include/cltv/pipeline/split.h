@@ -1,0 +1,36 @@
+// Train / validation / test splits. `time` (default): each set is its own later window, so every
+// fitted statistic comes from the training window only. `random`: the original protocol, one
+// window split 20% test, then 20% of the rest for validation.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "cltv/models/model.h"
+#include "cltv/params.h"
+#include "cltv/pipeline/data.h"
+
+namespace cltv::pipeline {
+
+struct SplitOptions {
+  std::string split = "time";
+  std::optional<int64_t> train_as_of, valid_as_of, test_as_of;  // time split
+  std::optional<int64_t> as_of;                                // random split
+  int64_t seed = 0;
+};
+
+// Declares --split, --train-as-of, --valid-as-of, --test-as-of, --as-of and --seed.
+void declare_split_params(ParamSet& params, SplitOptions& options);
+
+struct Splits {
+  models::Dataset train, valid, test;
+  std::string description;  // one line, for logs and the manifest
+};
+
+// Builds the sets; REQUIRE_TEST makes a missing test window a config error. Without --valid-as-of
+// the time split validates on a seeded random 20% of the training window's customers.
+Splits make_splits(const PreparedData& data, const features::FeatureOptions& features,
+                   const SplitOptions& options, bool require_test);
+
+}  // namespace cltv::pipeline

@@ -1,0 +1,90 @@
+// Training, evaluating and comparing spend models on honest splits, and saving trained models as
+// verified bundles with their learning curves.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "cltv/eval/levels.h"
+#include "cltv/eval/metrics.h"
+#include "cltv/features/clean.h"
+#include "cltv/features/features.h"
+#include "cltv/io/input_options.h"
+#include "cltv/models/model.h"
+#include "cltv/params.h"
+#include "cltv/pipeline/model_flags.h"
+#include "cltv/pipeline/split.h"
+#include "cltv/storage/bundle.h"
+
+namespace cltv::pipeline {
+
+// Everything `train` and `compare` share: input, cleaning, features (without as-of: the split gives
+// the windows), split and level cuts.
+struct ExperimentOptions {
+  io::InputOptions input;
+  features::CleanOptions clean;
+  features::FeatureOptions features;
+  SplitOptions split;
+  eval::LevelCuts levels;
+};
+
+// Declares the flags of ExperimentOptions on PARAMS.
+void declare_experiment_params(ParamSet& params, ExperimentOptions& options);
+
+struct SetMetrics {
+  std::string name;  // train, valid or test
+  eval::Metrics metrics;
+};
+
+struct TrainOutcome {
+  std::string model;
+  std::string split_description;
+  models::FitReport fit;
+  std::vector<SetMetrics> metrics;  // train, valid, and test when there is a test window
+  double fit_seconds = 0;
+};
+
+// Fits MODEL_NAME on SPLITS and evaluates it on every set. Throws model error when the fit
+// diverges (non-finite predictions).
+TrainOutcome fit_and_evaluate(const std::string& model_name, const ModelFlags& flags, bool strict_flags,
+                              const Splits& splits, const ExperimentOptions& options,
+                              std::unique_ptr<models::Model>& fitted);
+
+// `cltv train`: prepare, split, fit, evaluate, then save the bundle (with learning-curve charts) to
+// OUT. Returns the outcome for printing.
+TrainOutcome train_model(const ExperimentOptions& options, const std::string& model_name, const ModelFlags& flags,
+                         const std::string& out);
+
+// `cltv compare`: every model in MODEL_NAMES on the same split. Rows in the order given.
+std::vector<TrainOutcome> compare_models(const ExperimentOptions& options, const std::vector<std::string>& model_names,
+                                         const ModelFlags& flags, std::string& split_description);
+
+struct EvaluateOptions {
+  std::string model;
+  io::InputOptions input;
+  std::optional<int64_t> as_of;
+  std::string plots_dir;  // empty: no charts
+};
+
+struct EvaluateOutcome {
+  std::string model_kind;
+  std::string as_of;
+  eval::Metrics metrics;
+};
+
+// `cltv evaluate`: scores the window at as-of with a trained bundle and compares with the actual
+// spend of its target period; writes the predicted-vs-actual and decile charts to plots_dir.
+EvaluateOutcome evaluate_model(const EvaluateOptions& options);
+
+// The cleaning, feature (with the model's unit columns) and level settings a bundle was trained
+// with, so evaluation and scoring build exactly the same features.
+ExperimentOptions bundle_settings(const storage::BundleInfo& info);
+
+// Text and JSON renderings for the commands.
+std::string train_text(const TrainOutcome& outcome, const std::string& out);
+std::string train_json(const TrainOutcome& outcome, const std::string& out);
+std::string compare_text(const std::vector<TrainOutcome>& rows, const std::string& split_description);
+std::string compare_json(const std::vector<TrainOutcome>& rows, const std::string& split_description);
+
+}  // namespace cltv::pipeline

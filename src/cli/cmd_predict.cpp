@@ -1,0 +1,42 @@
+// `cltv predict`: score every customer with a trained model: spend, levels, trend, segments.
+#include <fmt/core.h>
+
+#include "cltv/pipeline/scoring.h"
+#include "command.h"
+
+namespace cltv::cli {
+
+Command make_predict_command() {
+  struct Options {
+    pipeline::PredictOptions predict;
+    eval::LevelCuts levels;
+  };
+  auto o = std::make_shared<Options>();
+  Command command{"predict", "Predict each customer's spend for the month after the data, with levels and trends", {}, {}, {}};
+  command.params.add_required_text("model", o->predict.model, "model bundle directory (the --out of cltv train)");
+  io::declare_input_params(command.params, o->predict.input);
+  command.params.add_date("as-of", o->predict.as_of, false,
+                          "first day of the period to predict (default: the month after the last transaction)");
+  command.params.add_required_text("out", o->predict.out, "predictions CSV to write");
+  command.params.add_text("segments", o->predict.segments, "",
+                          "segment summary JSON to write (default: next to --out, ending .segments.json)", "PATH");
+  ParamSet level_params;
+  eval::add_level_cuts_param(level_params, o->levels);
+  for (auto p : level_params.params()) {
+    p.description += " (default: the model's)";
+    p.default_text.clear();
+    auto apply = p.apply;
+    p.apply = [o, apply](const std::string& text) {
+      apply(text);
+      o->predict.levels = o->levels;
+    };
+    command.params.add_custom(std::move(p));
+  }
+  command.run = [o] {
+    fmt::print("{}", pipeline::predict_customers(o->predict).summary_text);
+    return 0;
+  };
+  return command;
+}
+
+}  // namespace cltv::cli

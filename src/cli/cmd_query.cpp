@@ -1,0 +1,26 @@
+// `cltv query`: print one customer's row of a predictions file.
+#include <fmt/core.h>
+
+#include "cltv/pipeline/scoring.h"
+#include "command.h"
+
+namespace cltv::cli {
+
+Command make_query_command() {
+  struct Options {
+    std::string predictions, customer;
+    bool json = false;
+  };
+  auto o = std::make_shared<Options>();
+  Command command{"query", "Print one customer's predicted spend, levels and trend", {}, {}, {}};
+  command.params.add_required_text("predictions", o->predictions, "predictions CSV (the --out of cltv predict)");
+  command.params.add_required_text("customer", o->customer, "customer id as written in the input", "ID");
+  command.params.add_flag("json", o->json, "print JSON");
+  command.run = [o] {
+    fmt::print("{}", pipeline::query_customer(o->predictions, o->customer, o->json));
+    return 0;
+  };
+  return command;
+}
+
+}  // namespace cltv::cli

@@ -1,0 +1,38 @@
+// The model registry: the one table listing every spend model.
+#include "cltv/models/registry.h"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include "cltv/error.h"
+#include "cltv/models/baselines.h"
+#include "cltv/models/xgboost/hurdle_model.h"
+#include "cltv/models/xgboost/xgboost_model.h"
+
+namespace cltv::models {
+
+const std::vector<ModelEntry>& model_registry() {
+  static const std::vector<ModelEntry> registry = {
+      {"naive", "the feature window's mean monthly spend, carried forward", &make_naive_model},
+      {"median", "the training median of next-period spend", &make_median_model},
+      {"linear", "ridge regression of ln(1 + spend) on standardised features", &make_linear_model},
+      {"xgboost", "gradient-boosted trees (XGBoost) on ln(1 + spend) or Tweedie on spend", &make_xgboost_model},
+      {"hurdle", "P(buy) by a boosted classifier times spend-if-buying by a boosted regressor", &make_hurdle_model},
+  };
+  return registry;
+}
+
+std::vector<std::string> model_names() {
+  std::vector<std::string> names;
+  for (const auto& entry : model_registry()) names.emplace_back(entry.name);
+  return names;
+}
+
+std::unique_ptr<Model> make_model(const std::string& name) {
+  for (const auto& entry : model_registry()) {
+    if (name == entry.name) return entry.make();
+  }
+  throw_config(fmt::format("unknown model '{}'", name), fmt::format("valid models: {}", fmt::join(model_names(), ", ")));
+}
+
+}  // namespace cltv::models

@@ -1,0 +1,123 @@
+// Preparing data and datasets for training, evaluation and scoring.
+#include "cltv/pipeline/data.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "cltv/error.h"
+#include "cltv/sha256.h"
+#include "cltv/time.h"
+
+namespace cltv::pipeline {
+
+PreparedData prepare_data(const io::InputOptions& input, const features::CleanOptions& clean) {
+  PreparedData data;
+  io::ReadResult read = io::load_input(input);
+  data.read = std::move(read.report);
+  data.table = std::move(read.table);
+  data.clean = features::clean_transactions(data.table, clean, data.read);
+  data.input_sha256 = sha256_file_hex(input.input);
+  return data;
+}
+
+namespace {
+
+// lifetimes' summary_data_from_transaction_data with freq "D": purchases on one day are one
+// period; the observation ends on the last day before AS_OF (inclusive).
+void fill_rfm(const TransactionTable& t, int64_t as_of, const std::vector<uint32_t>& customers,
+              models::Dataset& out) {
+  const size_t customer_count = t.customer_ids.size();
+  std::vector<uint32_t> begin(customer_count + 1, 0);
+  for (size_t i = 0; i < t.rows(); ++i) ++begin[t.customer[i] + 1];
+  for (size_t c = 0; c < customer_count; ++c) begin[c + 1] += begin[c];
+  // Rows are grouped by customer after cleaning, so begin[c] .. begin[c + 1] are customer c's rows.
+  const int64_t last_day = floor_div(as_of, seconds_per_day) - 1;
+  out.frequency.assign(customers.size(), 0.0);
+  out.recency.assign(customers.size(), 0.0);
+  out.age.assign(customers.size(), 0.0);
+  out.monetary.assign(customers.size(), 0.0);
+  std::vector<std::pair<int64_t, double>> days;
+  for (size_t r = 0; r < customers.size(); ++r) {
+    const uint32_t c = customers[r];
+    days.clear();
+    for (uint32_t i = begin[c]; i < begin[c + 1]; ++i) {
+      if (t.customer[i] != c) throw_internal("make_dataset needs a table grouped by customer");
+      if (t.time[i] < as_of) days.emplace_back(floor_div(t.time[i], seconds_per_day), t.amount[i]);
+    }
+    if (days.empty()) continue;
+    std::sort(days.begin(), days.end());
+    // Collapse to one spend per day.
+    size_t distinct = 0;
+    for (size_t i = 0; i < days.size(); ++i) {
+      if (distinct > 0 && days[distinct - 1].first == days[i].first) {
+        days[distinct - 1].second += days[i].second;
+      } else {
+        days[distinct++] = days[i];
+      }
+    }
+    double repeat_spend = 0;
+    for (size_t i = 1; i < distinct; ++i) repeat_spend += days[i].second;
+    out.frequency[r] = static_cast<double>(distinct - 1);
+    out.recency[r] = static_cast<double>(days[distinct - 1].first - days[0].first);
+    out.age[r] = static_cast<double>(last_day - days[0].first);
+    out.monetary[r] = distinct > 1 ? repeat_spend / static_cast<double>(distinct - 1) : 0.0;
+  }
+}
+
+}  // namespace
+
+models::Dataset make_dataset(const PreparedData& data, const features::FeatureOptions& options) {
+  const features::FeatureMatrix m = features::build_features(data.table, options);
+  models::Dataset d;
+  d.rows = m.rows;
+  d.cols = m.cols;
+  d.features = m.values;
+  d.feature_names = m.names;
+  d.customer_ids = m.customer_ids;
+  if (m.has_target) {
+    d.target_amount = m.target_amount;
+    d.target_log1p.resize(m.rows);
+    for (size_t r = 0; r < m.rows; ++r) d.target_log1p[r] = std::log1p(m.target_amount[r]);
+  }
+  const size_t window_column = m.column("window_amount");
+  d.window_amount.resize(m.rows);
+  for (size_t r = 0; r < m.rows; ++r) d.window_amount[r] = m.at(r, window_column);
+  d.feature_months = static_cast<int>(options.feature_months);
+  d.horizon_months = static_cast<int>(options.horizon_months);
+  d.horizon_days = static_cast<double>(m.window.target_end - m.window.as_of) / seconds_per_day;
+  fill_rfm(data.table, m.window.as_of, m.customer, d);
+  return d;
+}
+
+models::Dataset subset(const models::Dataset& data, const std::vector<size_t>& rows) {
+  models::Dataset out;
+  out.rows = rows.size();
+  out.cols = data.cols;
+  out.feature_names = data.feature_names;
+  out.feature_months = data.feature_months;
+  out.horizon_months = data.horizon_months;
+  out.horizon_days = data.horizon_days;
+  out.features.reserve(rows.size() * data.cols);
+  auto pick = [&rows](const auto& column, auto& target) {
+    if (column.empty()) return;
+    target.reserve(rows.size());
+    for (size_t r : rows) target.push_back(column[r]);
+  };
+  for (size_t r : rows) out.features.insert(out.features.end(), data.row(r), data.row(r) + data.cols);
+  pick(data.customer_ids, out.customer_ids);
+  pick(data.target_amount, out.target_amount);
+  pick(data.target_log1p, out.target_log1p);
+  pick(data.window_amount, out.window_amount);
+  pick(data.frequency, out.frequency);
+  pick(data.recency, out.recency);
+  pick(data.age, out.age);
+  pick(data.monetary, out.monetary);
+  return out;
+}
+
+int64_t default_as_of(const TransactionTable& table) {
+  if (table.rows() == 0) throw_input("no transaction lines are left after cleaning");
+  return start_of_next_month(*std::max_element(table.time.begin(), table.time.end()));
+}
+
+}  // namespace cltv::pipeline

@@ -1,0 +1,61 @@
+// ModelFlags: one flag per distinct model hyperparameter.
+#include "cltv/pipeline/model_flags.h"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include "cltv/error.h"
+#include "cltv/models/registry.h"
+
+namespace cltv::pipeline {
+
+ModelFlags::ModelFlags() {
+  for (const auto& entry : models::model_registry()) {
+    prototypes_.push_back(entry.make());
+    prototype_params_.emplace_back();
+    prototypes_.back()->declare_params(prototype_params_.back());
+    for (const auto& p : prototype_params_.back().params()) takers_[p.name].push_back(entry.name);
+  }
+}
+
+ModelFlags::~ModelFlags() = default;
+
+void ModelFlags::declare(ParamSet& params) {
+  std::map<std::string, bool> declared;
+  for (const auto& set : prototype_params_) {
+    for (const auto& p : set.params()) {
+      if (declared[p.name]) continue;
+      declared[p.name] = true;
+      ParamSet::Param flag = p;
+      flag.description = fmt::format("({}) {}", fmt::join(takers_.at(p.name), ", "), p.description);
+      const auto check = p.apply;  // validates against the first model declaring it
+      auto record = [this, name = p.name, check](const std::string& text) {
+        check(text);
+        given_[name] = text;
+      };
+      if (params.contains(p.name)) {
+        params.also_apply(p.name, std::move(record));  // e.g. --threads: parsing and the model
+      } else {
+        flag.apply = std::move(record);
+        params.add_custom(std::move(flag));
+      }
+    }
+  }
+}
+
+void ModelFlags::apply_to(models::Model& model, bool strict) const {
+  ParamSet own;
+  model.declare_params(own);
+  for (const auto& [name, text] : given_) {
+    const auto& list = own.params();
+    const auto it = std::find_if(list.begin(), list.end(), [&](const auto& p) { return p.name == name; });
+    if (it != list.end()) {
+      it->apply(text);
+    } else if (strict) {
+      throw_config(fmt::format("--{} does not apply to model '{}'", name, model.kind()),
+                   fmt::format("it applies to: {}", fmt::join(takers_.at(name), ", ")));
+    }
+  }
+}
+
+}  // namespace cltv::pipeline

@@ -1,0 +1,127 @@
+// Time and random splits.
+#include "cltv/pipeline/split.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <numeric>
+
+#include "cltv/error.h"
+#include "cltv/time.h"
+
+namespace cltv::pipeline {
+namespace {
+
+// Deterministic Fisher-Yates shuffle with splitmix64, so splits do not depend on the library.
+std::vector<size_t> shuffled(size_t n, uint64_t seed) {
+  std::vector<size_t> order(n);
+  std::iota(order.begin(), order.end(), size_t{0});
+  uint64_t state = seed ^ 0x5DEECE66Dull;
+  auto next = [&state] {
+    uint64_t z = (state += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+  };
+  for (size_t i = n; i > 1; --i) std::swap(order[i - 1], order[next() % i]);
+  return order;
+}
+
+// Splits DATA's rows into (rest, held) with HELD the share FRACTION, both in row order.
+std::pair<std::vector<size_t>, std::vector<size_t>> hold_out(size_t n, double fraction, uint64_t seed) {
+  std::vector<size_t> order = shuffled(n, seed);
+  const size_t held = static_cast<size_t>(static_cast<double>(n) * fraction + 0.5);
+  std::vector<size_t> held_rows(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(held));
+  std::vector<size_t> rest(order.begin() + static_cast<std::ptrdiff_t>(held), order.end());
+  std::sort(held_rows.begin(), held_rows.end());
+  std::sort(rest.begin(), rest.end());
+  return {rest, held_rows};
+}
+
+models::Dataset window_at(const PreparedData& data, features::FeatureOptions options, int64_t as_of,
+                          const char* flag) {
+  options.as_of = as_of;
+  models::Dataset d = make_dataset(data, options);
+  if (!d.has_target()) {
+    throw_config(fmt::format("{} {}: the data ends before this window's target period", flag, format_date(as_of)),
+                 "choose an earlier date so the following month is in the data");
+  }
+  return d;
+}
+
+}  // namespace
+
+void declare_split_params(ParamSet& params, SplitOptions& options) {
+  params.add_choice("split", options.split, "time", {"time", "random"},
+                    "time: train, validate and test on successive windows; random: one window split 20% test, "
+                    "then 20% of the rest for validation");
+  params.add_date("train-as-of", options.train_as_of, false, "time split: as-of date of the training window");
+  params.add_date("valid-as-of", options.valid_as_of, false,
+                  "time split: as-of date of the validation window (default: a random 20% of the training customers)");
+  params.add_date("test-as-of", options.test_as_of, false, "time split: as-of date of the test window");
+  params.add_date("as-of", options.as_of, false, "random split: as-of date of the one window");
+  params.add_int("seed", options.seed, 0, 0, INT64_MAX, "seed of the random split, validation sample and model");
+}
+
+Splits make_splits(const PreparedData& data, const features::FeatureOptions& features, const SplitOptions& options,
+                   bool require_test) {
+  Splits s;
+  const auto seed = static_cast<uint64_t>(options.seed);
+  if (options.split == "random") {
+    if (!options.as_of) throw_config("--split random needs --as-of", "for example --as-of 2019-09-01");
+    if (options.train_as_of || options.valid_as_of || options.test_as_of) {
+      throw_config("--train-as-of, --valid-as-of and --test-as-of belong to --split time", "drop them or use --split time");
+    }
+    const models::Dataset all = window_at(data, features, *options.as_of, "--as-of");
+    const auto [rest, test_rows] = hold_out(all.rows, 0.2, seed);
+    const models::Dataset rest_set = subset(all, rest);
+    const auto [train_rows, valid_rows] = hold_out(rest_set.rows, 0.2, seed + 1);
+    s.train = subset(rest_set, train_rows);
+    s.valid = subset(rest_set, valid_rows);
+    s.test = subset(all, test_rows);
+    s.description = fmt::format("random split of the window at {} (seed {}): {} train, {} valid, {} test rows",
+                                format_date(*options.as_of), options.seed, s.train.rows, s.valid.rows, s.test.rows);
+    return s;
+  }
+
+  if (!options.train_as_of) throw_config("--split time needs --train-as-of", "for example --train-as-of 2011-10-01");
+  if (options.as_of) throw_config("--as-of belongs to --split random", "use --train-as-of and --test-as-of");
+  if (require_test && !options.test_as_of) throw_config("--split time needs --test-as-of here");
+  const int64_t train_as_of = *options.train_as_of;
+  auto later = [&](const std::optional<int64_t>& date, const char* flag) {
+    if (date && *date <= train_as_of) {
+      throw_config(fmt::format("{} {} must be after --train-as-of {}", flag, format_date(*date), format_date(train_as_of)),
+                   "later windows validate and test on the future of the training window");
+    }
+  };
+  later(options.valid_as_of, "--valid-as-of");
+  later(options.test_as_of, "--test-as-of");
+  // The training target period must end before the later windows start, or they would see it.
+  const int64_t train_target_end = add_months(train_as_of, static_cast<int>(features.horizon_months));
+  for (const auto& [date, flag] : {std::pair{options.valid_as_of, "--valid-as-of"}, {options.test_as_of, "--test-as-of"}}) {
+    if (date && *date < train_target_end) {
+      throw_config(fmt::format("{} {} falls inside the training target period (until {})", flag, format_date(*date),
+                               format_date(train_target_end)),
+                   "use a date at least one horizon after --train-as-of");
+    }
+  }
+
+  models::Dataset train = window_at(data, features, train_as_of, "--train-as-of");
+  if (options.valid_as_of) {
+    s.valid = window_at(data, features, *options.valid_as_of, "--valid-as-of");
+    s.train = std::move(train);
+  } else {
+    const auto [train_rows, valid_rows] = hold_out(train.rows, 0.2, seed + 1);
+    s.valid = subset(train, valid_rows);
+    s.train = subset(train, train_rows);
+  }
+  if (options.test_as_of) s.test = window_at(data, features, *options.test_as_of, "--test-as-of");
+  s.description = fmt::format(
+      "time split: train at {}, valid {}, test {}: {} train, {} valid, {} test rows", format_date(train_as_of),
+      options.valid_as_of ? "at " + format_date(*options.valid_as_of) : std::string("on 20% of the training customers"),
+      options.test_as_of ? "at " + format_date(*options.test_as_of) : std::string("none"), s.train.rows, s.valid.rows,
+      s.test.rows);
+  return s;
+}
+
+}  // namespace cltv::pipeline

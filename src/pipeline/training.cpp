@@ -1,0 +1,285 @@
+// Training, evaluation and comparison of spend models.
+#include "cltv/pipeline/training.h"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "cltv/error.h"
+#include "cltv/eval/metrics_json.h"
+#include "cltv/eval/plots.h"
+#include "cltv/models/registry.h"
+#include "cltv/storage/bundle.h"
+#include "cltv/time.h"
+
+namespace cltv::pipeline {
+namespace {
+
+using nlohmann::ordered_json;
+
+void check_training_set(const models::Dataset& train, const std::string& model_name) {
+  constexpr size_t min_rows = 10;
+  if (train.rows < min_rows) {
+    throw_model(fmt::format("{}: the training window has {} customers; at least {} are needed", model_name,
+                            train.rows, min_rows),
+                "use a longer history, another --train-as-of, or --population window");
+  }
+  const auto [lo, hi] = std::minmax_element(train.target_amount.begin(), train.target_amount.end());
+  if (*lo == *hi) {
+    throw_model(fmt::format("{}: the training target is constant ({} for all {} customers)", model_name, *lo, train.rows),
+                "nothing can be learned; check the dates and the population");
+  }
+  for (size_t r = 0; r < train.rows; ++r) {
+    for (size_t c = 0; c < train.cols; ++c) {
+      if (!std::isfinite(train.row(r)[c])) {
+        throw_input(fmt::format("feature '{}' of customer '{}' is not finite", train.feature_names[c],
+                                train.customer_ids[r]));
+      }
+    }
+  }
+}
+
+eval::Metrics score_set(const models::Model& model, const models::Dataset& set, const eval::LevelCuts& levels,
+                        const char* name) {
+  const models::Prediction p = model.predict(set);
+  for (double v : p.spend) {
+    if (!std::isfinite(v)) {
+      throw_model(fmt::format("{}: predictions on the {} set are not finite: training diverged", model.kind(), name),
+                  "lower the learning rate or change the model's parameters; nothing was written");
+    }
+  }
+  // Levels are monthly spend levels.
+  std::vector<double> actual(set.target_amount), predicted(p.spend);
+  const double months = set.horizon_months;
+  for (double& v : actual) v /= months;
+  for (double& v : predicted) v /= months;
+  std::vector<double> p_buy = p.p_buy;
+  return eval::evaluate(actual, predicted, p_buy.empty() ? nullptr : &p_buy, levels);
+}
+
+ordered_json options_json(const ExperimentOptions& o) {
+  return {{"features",
+           {{"feature_months", o.features.feature_months},
+            {"horizon_months", o.features.horizon_months},
+            {"population", o.features.population},
+            {"randomness_threshold", o.features.randomness_threshold},
+            {"activeness_threshold", o.features.activeness_threshold}}},
+          {"clean",
+           {{"drop_top_baskets", o.clean.drop_top_baskets},
+            {"drop_bottom_baskets", o.clean.drop_bottom_baskets},
+            {"max_basket_amount", o.clean.max_basket_amount}}},
+          {"level_cuts", o.levels.cuts},
+          {"schema", o.input.schema}};
+}
+
+std::vector<eval::LossPoint> loss_points(const models::FitReport& fit) {
+  std::vector<eval::LossPoint> points;
+  for (const auto& c : fit.curve) points.push_back({c.step, c.train_loss, c.valid_loss});
+  return points;
+}
+
+double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+}  // namespace
+
+void declare_experiment_params(ParamSet& params, ExperimentOptions& options) {
+  io::declare_input_params(params, options.input);
+  features::declare_clean_params(params, options.clean);
+  ParamSet feature_params;
+  features::declare_feature_params(feature_params, options.features);
+  for (const auto& p : feature_params.params()) {
+    if (p.name != "as-of") params.add_custom(p);  // the split gives the windows' dates
+  }
+  declare_split_params(params, options.split);
+  eval::add_level_cuts_param(params, options.levels);
+}
+
+TrainOutcome fit_and_evaluate(const std::string& model_name, const ModelFlags& flags, bool strict_flags,
+                              const Splits& splits, const ExperimentOptions& options,
+                              std::unique_ptr<models::Model>& fitted) {
+  check_training_set(splits.train, model_name);
+  fitted = models::make_model(model_name);
+  flags.apply_to(*fitted, strict_flags);
+  TrainOutcome outcome;
+  outcome.model = model_name;
+  outcome.split_description = splits.description;
+  const auto start = std::chrono::steady_clock::now();
+  outcome.fit = fitted->fit(splits.train, splits.valid, static_cast<uint64_t>(options.split.seed));
+  outcome.fit_seconds = seconds_since(start);
+  outcome.metrics.push_back({"train", score_set(*fitted, splits.train, options.levels, "train")});
+  if (splits.valid.rows > 0) outcome.metrics.push_back({"valid", score_set(*fitted, splits.valid, options.levels, "valid")});
+  if (splits.test.rows > 0) outcome.metrics.push_back({"test", score_set(*fitted, splits.test, options.levels, "test")});
+  return outcome;
+}
+
+TrainOutcome train_model(const ExperimentOptions& options, const std::string& model_name, const ModelFlags& flags,
+                         const std::string& out) {
+  models::make_model(model_name);  // unknown names fail before any work
+  const PreparedData data = prepare_data(options.input, options.clean);
+  const Splits splits = make_splits(data, options.features, options.split, false);
+  std::unique_ptr<models::Model> model;
+  TrainOutcome outcome = fit_and_evaluate(model_name, flags, true, splits, options, model);
+
+  ordered_json pipeline = options_json(options);
+  pipeline["features"]["units"] = [&] {
+    // The unit columns of the contract, recovered from the feature names.
+    std::vector<std::string> units;
+    const std::string prefix = "m1_", suffix = "_qty_sum";
+    for (const auto& name : splits.train.feature_names) {
+      if (name.starts_with(prefix) && name.ends_with(suffix)) {
+        units.push_back(name.substr(prefix.size(), name.size() - prefix.size() - suffix.size()));
+      }
+    }
+    return units;
+  }();
+  pipeline["split"] = splits.description;
+  pipeline["seed"] = options.split.seed;
+  pipeline["hyperparameters"] = flags.given();
+  pipeline["fit"] = {{"loss", outcome.fit.loss_name}, {"best_step", outcome.fit.best_step},
+                     {"steps", outcome.fit.curve.size()}, {"seconds", outcome.fit_seconds}};
+  ordered_json metrics = ordered_json::object();
+  for (const auto& m : outcome.metrics) metrics[m.name] = eval::metrics_to_json(m.metrics);
+  pipeline["metrics"] = metrics;
+  ordered_json importance = ordered_json::array();
+  for (const auto& [name, value] : outcome.fit.feature_importance) importance.push_back({{"feature", name}, {"value", value}});
+  pipeline["feature_importance"] = importance;
+
+  storage::BundleInfo info;
+  info.model_kind = model_name;
+  info.feature_names = splits.train.feature_names;
+  info.pipeline_json = pipeline.dump();
+  info.training_input_sha256 = data.input_sha256;
+  storage::save_bundle(out, *model, info, [&](const std::string& dir) {
+    if (!outcome.fit.curve.empty()) eval::plot_learning_curve(loss_points(outcome.fit), outcome.fit.loss_name, dir + "/learning_curve");
+  });
+  return outcome;
+}
+
+std::vector<TrainOutcome> compare_models(const ExperimentOptions& options, const std::vector<std::string>& model_names,
+                                         const ModelFlags& flags, std::string& split_description) {
+  for (const auto& name : model_names) models::make_model(name);
+  const PreparedData data = prepare_data(options.input, options.clean);
+  const Splits splits = make_splits(data, options.features, options.split, true);
+  split_description = splits.description;
+  std::vector<TrainOutcome> rows;
+  for (const auto& name : model_names) {
+    std::unique_ptr<models::Model> model;
+    rows.push_back(fit_and_evaluate(name, flags, false, splits, options, model));
+  }
+  return rows;
+}
+
+EvaluateOutcome evaluate_model(const EvaluateOptions& options) {
+  const storage::LoadedBundle bundle = storage::load_bundle(options.model);
+  ExperimentOptions settings = bundle_settings(bundle.info);
+  settings.input = options.input;
+  const PreparedData data = prepare_data(settings.input, settings.clean);
+  settings.features.as_of = options.as_of;
+  const models::Dataset set = make_dataset(data, settings.features);
+  storage::check_feature_contract(bundle.info, set.feature_names);
+  if (!set.has_target()) {
+    throw_config(fmt::format("--as-of {}: the data ends before the target period, so there is nothing to compare with",
+                             format_date(*options.as_of)),
+                 "evaluate on a window whose following month is in the data, or use cltv predict");
+  }
+  EvaluateOutcome outcome;
+  outcome.model_kind = bundle.info.model_kind;
+  outcome.as_of = format_date(*options.as_of);
+  outcome.metrics = score_set(*bundle.model, set, settings.levels, "evaluation");
+  if (!options.plots_dir.empty()) {
+    std::filesystem::create_directories(options.plots_dir);
+    const models::Prediction p = bundle.model->predict(set);
+    eval::plot_predicted_vs_actual(set.target_amount, p.spend, options.plots_dir + "/predicted_vs_actual");
+    eval::plot_deciles(outcome.metrics.deciles, options.plots_dir + "/deciles");
+  }
+  return outcome;
+}
+
+ExperimentOptions bundle_settings(const storage::BundleInfo& info) {
+  ExperimentOptions settings;
+  try {
+    const ordered_json pipeline = ordered_json::parse(info.pipeline_json);
+    const auto& c = pipeline.at("clean");
+    settings.clean.drop_top_baskets = c.at("drop_top_baskets").get<int64_t>();
+    settings.clean.drop_bottom_baskets = c.at("drop_bottom_baskets").get<int64_t>();
+    settings.clean.max_basket_amount = c.at("max_basket_amount").get<double>();
+    const auto& f = pipeline.at("features");
+    settings.features.feature_months = f.at("feature_months").get<int64_t>();
+    settings.features.horizon_months = f.at("horizon_months").get<int64_t>();
+    settings.features.population = f.at("population").get<std::string>();
+    settings.features.randomness_threshold = f.at("randomness_threshold").get<double>();
+    settings.features.activeness_threshold = f.at("activeness_threshold").get<double>();
+    settings.features.units = f.at("units").get<std::vector<std::string>>();
+    settings.levels.cuts = pipeline.at("level_cuts").get<std::vector<double>>();
+  } catch (const nlohmann::json::exception& e) {
+    throw_model(fmt::format("the model's manifest lacks a pipeline setting: {}", e.what()), "train the model again");
+  }
+  return settings;
+}
+
+std::string train_text(const TrainOutcome& o, const std::string& out) {
+  std::string text = fmt::format("model {} trained in {:.2f} s ({} steps, best {}; {})\n", o.model, o.fit_seconds,
+                                 o.fit.curve.size(), o.fit.best_step, o.split_description);
+  text += fmt::format("{:<6} {:>8} {:>11} {:>11} {:>12} {:>10} {:>9} {:>9}\n", "set", "n", "mae_log1p", "rmse_log1p",
+                      "mae", "gini_norm", "spearman", "level_acc");
+  for (const auto& [name, m] : o.metrics) {
+    text += fmt::format("{:<6} {:>8} {:>11.4f} {:>11.4f} {:>12.2f} {:>10} {:>9} {:>9.4f}\n", name, m.n, m.mae_log1p,
+                        m.rmse_log1p, m.mae, m.gini_normalized ? fmt::format("{:.4f}", *m.gini_normalized) : "-",
+                        m.spearman ? fmt::format("{:.4f}", *m.spearman) : "-", m.level_accuracy);
+  }
+  if (!out.empty()) text += fmt::format("saved to {}\n", out);
+  return text;
+}
+
+std::string train_json(const TrainOutcome& o, const std::string& out) {
+  ordered_json j;
+  j["model"] = o.model;
+  j["split"] = o.split_description;
+  j["fit_seconds"] = o.fit_seconds;
+  j["steps"] = o.fit.curve.size();
+  j["best_step"] = o.fit.best_step;
+  for (const auto& [name, m] : o.metrics) j["metrics"][name] = eval::metrics_to_json(m);
+  if (!out.empty()) j["out"] = out;
+  return j.dump(2) + "\n";
+}
+
+std::string compare_text(const std::vector<TrainOutcome>& rows, const std::string& split_description) {
+  // Leaderboard on the test set, best mae_log1p first.
+  std::vector<const TrainOutcome*> order;
+  for (const auto& r : rows) order.push_back(&r);
+  auto test_of = [](const TrainOutcome* r) -> const eval::Metrics& { return r->metrics.back().metrics; };
+  std::stable_sort(order.begin(), order.end(),
+                   [&](auto* a, auto* b) { return test_of(a).mae_log1p < test_of(b).mae_log1p; });
+  std::string text = fmt::format("{}\nleaderboard on the test set (best mae_log1p first)\n", split_description);
+  text += fmt::format("{:<4} {:<10} {:>11} {:>11} {:>12} {:>10} {:>9} {:>9} {:>9} {:>8}\n", "rank", "model",
+                      "mae_log1p", "rmse_log1p", "mae", "gini_norm", "spearman", "level_acc", "auc", "fit_s");
+  int rank = 1;
+  for (const auto* r : order) {
+    const eval::Metrics& m = test_of(r);
+    auto opt = [](const std::optional<double>& v) { return v ? fmt::format("{:.4f}", *v) : std::string("-"); };
+    text += fmt::format("{:<4} {:<10} {:>11.4f} {:>11.4f} {:>12.2f} {:>10} {:>9} {:>9.4f} {:>9} {:>8.2f}\n", rank++,
+                        r->model, m.mae_log1p, m.rmse_log1p, m.mae, opt(m.gini_normalized), opt(m.spearman),
+                        m.level_accuracy, opt(m.p_buy_auc), r->fit_seconds);
+  }
+  return text;
+}
+
+std::string compare_json(const std::vector<TrainOutcome>& rows, const std::string& split_description) {
+  ordered_json j;
+  j["split"] = split_description;
+  j["models"] = ordered_json::array();
+  for (const auto& r : rows) {
+    ordered_json row = {{"model", r.model}, {"fit_seconds", r.fit_seconds}, {"best_step", r.fit.best_step}};
+    for (const auto& [name, m] : r.metrics) row["metrics"][name] = eval::metrics_to_json(m);
+    j["models"].push_back(row);
+  }
+  return j.dump(2) + "\n";
+}
+
+}  // namespace cltv::pipeline

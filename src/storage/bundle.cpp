@@ -1,0 +1,168 @@
+// Model bundle writing and verified loading.
+#include "cltv/storage/bundle.h"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <ctime>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <random>
+
+#include "cltv/error.h"
+#include "cltv/io/atomic_file.h"
+#include "cltv/models/registry.h"
+#include "cltv/sha256.h"
+#include "cltv/version.h"
+
+namespace cltv::storage {
+namespace {
+
+namespace fs = std::filesystem;
+constexpr const char* manifest_name = "manifest.json";
+
+std::string utc_now() {
+  const std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return text;
+}
+
+std::string sibling_name(const fs::path& dir, const char* tag) {
+  std::random_device random;
+  return (dir.parent_path() / fmt::format(".{}.{}-{}-{:08x}", dir.filename().string(), tag, ::getpid(), random()))
+      .string();
+}
+
+// The checksum covers the manifest's canonical text without the checksum itself.
+std::string manifest_checksum(nlohmann::ordered_json manifest) {
+  manifest.erase("manifest_sha256");
+  return sha256_hex(manifest.dump());
+}
+
+}  // namespace
+
+void save_bundle(const std::string& dir, const models::Model& model, BundleInfo info,
+                 const std::function<void(const std::string& dir)>& write_extra) {
+  fs::path target = fs::path(dir);
+  if (target.filename().empty()) target = target.parent_path();  // "out/" -> "out"
+  const fs::path parent = target.has_parent_path() ? target.parent_path() : fs::path(".");
+  if (!fs::is_directory(parent)) {
+    throw_io(fmt::format("cannot write model '{}': directory '{}' does not exist", dir, parent.string()),
+             "create the parent directory first");
+  }
+  if (fs::exists(target) && !fs::is_directory(target)) {
+    throw_io(fmt::format("cannot write model '{}': a file of that name exists", dir), "choose another --out");
+  }
+  const fs::path staging = sibling_name(target, "staging");
+  fs::create_directory(staging);
+  try {
+    model.save(staging.string());
+    if (write_extra) write_extra(staging.string());
+    info.created_utc = utc_now();
+    info.cltv_version = version;
+    nlohmann::ordered_json manifest;
+    manifest["format_version"] = bundle_format_version;
+    manifest["model_kind"] = info.model_kind;
+    manifest["created_utc"] = info.created_utc;
+    manifest["cltv_version"] = info.cltv_version;
+    manifest["feature_names"] = info.feature_names;
+    manifest["pipeline"] = nlohmann::ordered_json::parse(info.pipeline_json);
+    manifest["training_input_sha256"] = info.training_input_sha256;
+    nlohmann::ordered_json files = nlohmann::ordered_json::object();
+    std::vector<fs::path> written;
+    for (const auto& entry : fs::directory_iterator(staging)) written.push_back(entry.path());
+    std::sort(written.begin(), written.end());
+    for (const auto& path : written) {
+      if (!fs::is_regular_file(path)) throw_internal(fmt::format("model wrote a non-file '{}'", path.string()));
+      files[path.filename().string()] = {{"sha256", sha256_file_hex(path.string())}, {"bytes", fs::file_size(path)}};
+    }
+    manifest["files"] = files;
+    manifest["manifest_sha256"] = manifest_checksum(manifest);
+    io::write_file_atomically((staging / manifest_name).string(), manifest.dump(2) + "\n");
+
+    // Swap the staged bundle in; a previous bundle is moved aside first and removed after.
+    std::string previous;
+    if (fs::exists(target)) {
+      previous = sibling_name(target, "previous");
+      fs::rename(target, previous);
+    }
+    fs::rename(staging, target);
+    if (!previous.empty()) fs::remove_all(previous);
+  } catch (...) {
+    std::error_code ignored;
+    fs::remove_all(staging, ignored);
+    throw;
+  }
+}
+
+LoadedBundle load_bundle(const std::string& dir) {
+  const fs::path root(dir);
+  const fs::path manifest_path = root / manifest_name;
+  if (!fs::is_directory(root)) {
+    throw_io(fmt::format("model '{}' does not exist or is not a directory", dir), "give the --out of cltv train");
+  }
+  if (!fs::exists(manifest_path)) {
+    throw_model(fmt::format("model '{}' has no {}", dir, manifest_name), "the bundle is incomplete; train it again");
+  }
+  nlohmann::ordered_json manifest;
+  try {
+    manifest = nlohmann::ordered_json::parse(io::read_whole_file(manifest_path.string()));
+  } catch (const nlohmann::json::exception& e) {
+    throw_model(fmt::format("'{}' is damaged: {}", manifest_path.string(), e.what()), "train the model again");
+  }
+  try {
+    const int format = manifest.at("format_version").get<int>();
+    if (format > bundle_format_version) {
+      throw_model(fmt::format("model '{}' has format version {}, newer than this cltv ({}) reads", dir, format,
+                              bundle_format_version),
+                  "upgrade cltv");
+    }
+    if (manifest.at("manifest_sha256").get<std::string>() != manifest_checksum(manifest)) {
+      throw_model(fmt::format("'{}' was altered: its checksum does not match", manifest_path.string()),
+                  "train the model again or restore the original bundle");
+    }
+    for (const auto& [name, entry] : manifest.at("files").items()) {
+      const fs::path path = root / name;
+      if (!fs::exists(path)) throw_model(fmt::format("model '{}' lacks its file '{}'", dir, name), "the bundle is incomplete");
+      if (fs::file_size(path) != entry.at("bytes").get<uintmax_t>() ||
+          sha256_file_hex(path.string()) != entry.at("sha256").get<std::string>()) {
+        throw_model(fmt::format("model file '{}' is truncated or altered: its SHA-256 does not match the manifest",
+                                path.string()),
+                    "train the model again or restore the original bundle");
+      }
+    }
+    LoadedBundle loaded;
+    loaded.info.model_kind = manifest.at("model_kind").get<std::string>();
+    loaded.info.created_utc = manifest.at("created_utc").get<std::string>();
+    loaded.info.cltv_version = manifest.at("cltv_version").get<std::string>();
+    loaded.info.feature_names = manifest.at("feature_names").get<std::vector<std::string>>();
+    loaded.info.pipeline_json = manifest.at("pipeline").dump();
+    loaded.info.training_input_sha256 = manifest.at("training_input_sha256").get<std::string>();
+    loaded.model = models::make_model(loaded.info.model_kind);
+    loaded.model->load(dir);
+    return loaded;
+  } catch (const nlohmann::json::exception& e) {
+    throw_model(fmt::format("'{}' is missing a field or has a wrong type: {}", manifest_path.string(), e.what()),
+                "train the model again");
+  }
+}
+
+void check_feature_contract(const BundleInfo& info, const std::vector<std::string>& names) {
+  const auto& expected = info.feature_names;
+  for (size_t i = 0; i < std::max(expected.size(), names.size()); ++i) {
+    const std::string want = i < expected.size() ? expected[i] : "(none)";
+    const std::string got = i < names.size() ? names[i] : "(none)";
+    if (want != got) {
+      throw_model(fmt::format("features do not match the model: column {} is '{}' but the model expects '{}' "
+                              "({} features here, {} in the model)",
+                              i + 1, got, want, names.size(), expected.size()),
+                  "score data with the same units and --feature-months the model was trained on");
+    }
+  }
+}
+
+}  // namespace cltv::storage
