@@ -22,7 +22,7 @@ AtomicFile::AtomicFile(std::string path) : path_(std::move(path)) {
     throw_io(fmt::format("cannot write '{}': directory '{}' does not exist", path_, dir.string()),
              "create the directory first");
   }
-  std::string pattern = (dir / ("." + target.filename().string() + ".tmp-XXXXXX")).string();
+  std::string pattern = (dir / fmt::format(".{}.tmp-XXXXXX", target.filename().string())).string();
   const int fd = mkstemp(pattern.data());
   if (fd < 0) {
     throw_io(fmt::format("cannot create a temporary file in '{}': {}", dir.string(), std::strerror(errno)),

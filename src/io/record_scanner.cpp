@@ -43,12 +43,8 @@ inline uint64_t separator_bits16(const char* p, const __m128i* separators) {
 
 __attribute__((always_inline)) inline size_t RecordScanner::find_separator(const char* base, size_t pos, size_t end) {
 #if defined(__SSE2__)
-  // 64 bytes at a time; the block's match mask is kept, so the next fields of a record usually
+  // 64 bytes at a time; the block's match mask is kept, so the next fields of the record usually
   // cost one bit scan each instead of more vector compares.
-  if (base != block_base_) {
-    block_base_ = base;
-    block_start_ = SIZE_MAX;
-  }
   while (true) {
     if (pos >= block_start_ && pos < block_start_ + 64) {
       const uint64_t mask = block_mask_ & (~uint64_t{0} << (pos - block_start_));
@@ -90,8 +86,8 @@ size_t RecordScanner::next(std::string_view data, size_t pos, std::vector<std::s
     for (int i = 0; i < 4; ++i) separator_vectors_[i] = _mm_set1_epi8(separators_[i]);
 #endif
     separators_ready_ = whitespace ? 2 : 1;
-    block_base_ = nullptr;
   }
+  block_start_ = SIZE_MAX;  // the block cache lives for one record: DATA may differ between calls
 
   if (whitespace) {
     while (true) {

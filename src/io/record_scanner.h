@@ -36,7 +36,6 @@ struct RecordScanner {
 #if defined(__SSE2__)
   __m128i separator_vectors_[4];
 #endif
-  const char* block_base_ = nullptr;
   size_t block_start_ = SIZE_MAX;
   uint64_t block_mask_ = 0;
 

@@ -1,0 +1,70 @@
+// Spend levels: the level of a spend value and the --levels flag.
+#include "cltv/eval/levels.h"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <string>
+
+#include "cltv/error.h"
+
+namespace cltv::eval {
+namespace {
+
+constexpr const char* levels_hint =
+    "give strictly increasing positive amounts separated by commas, e.g. --levels 100000,250000,500000,800000,1500000";
+
+std::string_view trim(std::string_view text) {
+  const auto first = text.find_first_not_of(" \t");
+  if (first == std::string_view::npos) return {};
+  const auto last = text.find_last_not_of(" \t");
+  return text.substr(first, last - first + 1);
+}
+
+}  // namespace
+
+int level_of(double spend, const LevelCuts& levels) {
+  const auto above = std::upper_bound(levels.cuts.begin(), levels.cuts.end(), spend);
+  return static_cast<int>(above - levels.cuts.begin());
+}
+
+LevelCuts parse_level_cuts(std::string_view text) {
+  LevelCuts result;
+  result.cuts.clear();
+  if (trim(text).empty()) throw_config("--levels: the list of level cuts is empty", levels_hint);
+  size_t start = 0;
+  while (true) {
+    const size_t comma = text.find(',', start);
+    const std::string_view item = trim(text.substr(start, comma == std::string_view::npos ? text.size() - start : comma - start));
+    double value = 0;
+    const auto [ptr, ec] = std::from_chars(item.data(), item.data() + item.size(), value);
+    if (item.empty() || ec != std::errc() || ptr != item.data() + item.size() || !std::isfinite(value)) {
+      throw_config(fmt::format("--levels: '{}' is not a number (in '{}')", item, text), levels_hint);
+    }
+    if (value <= 0) throw_config(fmt::format("--levels: {} is not positive (in '{}')", item, text), levels_hint);
+    if (!result.cuts.empty() && value <= result.cuts.back()) {
+      throw_config(fmt::format("--levels: {} does not exceed the previous cut {} (in '{}')", item,
+                               result.cuts.back(), text),
+                   levels_hint);
+    }
+    result.cuts.push_back(value);
+    if (comma == std::string_view::npos) break;
+    start = comma + 1;
+  }
+  return result;
+}
+
+void add_level_cuts_param(ParamSet& params, LevelCuts& target) {
+  ParamSet::Param param;
+  param.name = "levels";
+  param.value_name = "CUTS";
+  param.description = "spend levels: comma-separated lower bounds of levels 1, 2, ... (money)";
+  param.default_text = fmt::format("{}", fmt::join(target.cuts, ","));
+  param.apply = [&target](const std::string& text) { target = parse_level_cuts(text); };
+  params.add_custom(std::move(param));
+}
+
+}  // namespace cltv::eval
