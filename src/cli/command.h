@@ -21,5 +21,13 @@ struct Command {
 
 // Each returns one sub-command; listed in main.cpp's registry table.
 Command make_inspect_command();
+Command make_generate_command();
+Command make_features_command();
+Command make_train_command();
+Command make_evaluate_command();
+Command make_compare_command();
+Command make_predict_command();
+Command make_query_command();
+Command make_btyd_command();
 
 }  // namespace cltv::cli

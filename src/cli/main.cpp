@@ -18,6 +18,14 @@ using cltv::cli::Command;
 std::vector<Command> all_commands() {
   std::vector<Command> commands;
   commands.push_back(cltv::cli::make_inspect_command());
+  commands.push_back(cltv::cli::make_generate_command());
+  commands.push_back(cltv::cli::make_features_command());
+  commands.push_back(cltv::cli::make_train_command());
+  commands.push_back(cltv::cli::make_evaluate_command());
+  commands.push_back(cltv::cli::make_compare_command());
+  commands.push_back(cltv::cli::make_predict_command());
+  commands.push_back(cltv::cli::make_query_command());
+  commands.push_back(cltv::cli::make_btyd_command());
   return commands;
 }
 
@@ -39,7 +47,7 @@ void bind(const Command& command, CLI::App& app, std::vector<std::unique_ptr<Bou
     if (!param.default_text.empty()) description += fmt::format(" [default: {}]", param.default_text);
     CLI::Option* option = nullptr;
     if (param.is_flag) {
-      option = app.add_flag("--" + param.name, description);
+      option = app.add_flag("--" + param.name)->description(description);
     } else {
       option = app.add_option("--" + param.name, b->values.back().second, description);
       option->type_name(param.value_name);
