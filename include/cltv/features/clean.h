@@ -1,0 +1,55 @@
+// Cleaning a transaction table before features are built: drops unusable lines in a fixed order
+// (non-positive amounts, exact duplicates, optional outlier baskets), counting every step.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "cltv/io/reader.h"
+#include "cltv/params.h"
+#include "cltv/table.h"
+
+namespace cltv::features {
+
+struct CleanOptions {
+  int64_t drop_top_baskets = 0;     // remove the N baskets with the largest total
+  int64_t drop_bottom_baskets = 0;  // remove the N baskets with the smallest total
+  double max_basket_amount = 0.0;   // remove baskets whose total exceeds this; 0: no limit
+  int64_t threads = 0;              // 0: one per hardware thread
+};
+
+// Declares --drop-top-baskets, --drop-bottom-baskets and --max-basket-amount.
+void declare_clean_params(ParamSet& params, CleanOptions& options);
+
+struct RemovedBasket {
+  std::string basket_id;
+  std::string customer_id;  // customer of the basket's first line
+  double total = 0.0;
+  uint64_t lines = 0;
+  std::string reason;  // "largest total", "smallest total" or "total above --max-basket-amount"
+};
+
+// Row counts of each cleaning step, in the order the steps run.
+struct CleanReport {
+  uint64_t rows_read = 0;                            // data records in the input
+  uint64_t rejected = 0;                             // 1. malformed rows (reader, --on-bad-row)
+  std::map<std::string, uint64_t> rejected_by_reason;
+  uint64_t no_customer = 0;                          // 2. rows without a customer id
+  std::map<std::string, uint64_t> dropped_by_reason; // every reader drop reason (includes 2.)
+  uint64_t non_positive_amount = 0;                  // 3. rows with amount <= 0
+  uint64_t quantity_zero_to_one = 0;                 // 4. rows whose quantity 0 became 1 (kept)
+  uint64_t exact_duplicates = 0;                     // 5. repeated identical input rows
+  uint64_t outlier_basket_rows = 0;                  // 6. lines of the removed baskets
+  std::vector<RemovedBasket> removed_baskets;        //    the removed baskets, largest total first
+  uint64_t rows_out = 0;                             // lines left
+};
+
+// Cleans TABLE in place. Afterwards its rows are grouped by customer (ascending customer id,
+// i.e. order of first appearance) and keep their input order within a customer; the string
+// dictionaries are unchanged. REPORT is the reader's report of the same input (steps 1 and 2).
+CleanReport clean_transactions(TransactionTable& table, const CleanOptions& options,
+                               const io::ReadReport& report);
+
+}  // namespace cltv::features

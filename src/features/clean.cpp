@@ -1,0 +1,242 @@
+// Cleaning steps 3-6 (steps 1-2 happen in the reader and are only reported here): non-positive
+// amounts, quantity 0 -> 1, exact duplicates, outlier baskets. Rows end grouped by customer.
+#include "cltv/features/clean.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <limits>
+#include <numeric>
+
+#include "cltv/error.h"
+#include "parallel.h"
+
+namespace cltv::features {
+namespace {
+
+template <typename Function>
+void for_each_column(TransactionTable& t, Function&& f) {
+  f(t.customer);
+  f(t.basket);
+  f(t.time);
+  f(t.amount);
+  f(t.quantity);
+  f(t.unit);
+  f(t.product);
+  if (t.has_line_seq()) f(t.line_seq);
+  f(t.row_hash);
+}
+
+// Each column = column[order], in parallel over output ranges. The columns of one type take turns
+// with one spare buffer (gather into it, swap, reuse the old column), so only one extra column is
+// alive at a time and only the first is newly paged in.
+template <typename T>
+void gather(const std::vector<Column<T>*>& columns, const std::vector<uint32_t>& order,
+            const std::vector<size_t>& bounds) {
+  Column<T> spare;
+  spare.resize(order.size());
+  for (Column<T>* column : columns) {
+    detail::run_parts(bounds, [&](size_t, size_t begin, size_t end) {
+      const T* source = column->data();
+      for (size_t j = begin; j < end; ++j) spare[j] = source[order[j]];
+    });
+    column->swap(spare);
+    spare.resize(order.size());  // the input column, at least as long: already paged in
+  }
+}
+
+// Removes the rows whose DROP byte is set, keeping the order of the others.
+template <typename T>
+void compact(Column<T>& column, const std::vector<uint8_t>& drop) {
+  size_t kept = 0;
+  for (size_t j = 0; j < column.size(); ++j) {
+    column[kept] = column[j];
+    kept += drop[j] == 0;
+  }
+  column.resize(kept);
+}
+
+bool same_canonical_fields(const TransactionTable& t, size_t a, size_t b) {
+  return t.customer[a] == t.customer[b] && t.basket[a] == t.basket[b] && t.time[a] == t.time[b] &&
+         t.amount[a] == t.amount[b] && t.quantity[a] == t.quantity[b] && t.unit[a] == t.unit[b] &&
+         t.product[a] == t.product[b] && (!t.has_line_seq() || t.line_seq[a] == t.line_seq[b]);
+}
+
+// Step 5 on a table grouped by customer: marks every repeat of an earlier identical row. Each
+// customer's rows go through a small open-addressing table keyed by the row hash; rows with equal
+// hashes are compared field by field, so a hash collision between different rows keeps both.
+uint64_t mark_exact_duplicates(const TransactionTable& t, const std::vector<uint32_t>& offsets,
+                               std::vector<uint8_t>& drop, unsigned threads) {
+  constexpr uint32_t empty_slot = std::numeric_limits<uint32_t>::max();
+  const std::vector<size_t> parts = detail::balanced_customer_bounds(offsets, threads);
+  std::vector<uint64_t> found(parts.size() - 1, 0);
+  detail::run_parts(parts, [&](size_t part, size_t first_customer, size_t end_customer) {
+    std::vector<uint32_t> slots;
+    for (size_t c = first_customer; c < end_customer; ++c) {
+      const uint32_t begin = offsets[c], end = offsets[c + 1];
+      if (end - begin < 2) continue;
+      size_t capacity = 4;
+      while (capacity < 2 * static_cast<size_t>(end - begin)) capacity *= 2;
+      const size_t mask = capacity - 1;
+      slots.assign(capacity, empty_slot);
+      for (uint32_t j = begin; j < end; ++j) {
+        const uint64_t hash = t.row_hash[j];
+        size_t slot = static_cast<size_t>(hash ^ (hash >> 29)) & mask;
+        for (;; slot = (slot + 1) & mask) {
+          const uint32_t earlier = slots[slot];
+          if (earlier == empty_slot) {
+            slots[slot] = j;
+            break;
+          }
+          if (t.row_hash[earlier] == hash && same_canonical_fields(t, earlier, j)) {
+            drop[j] = 1;
+            ++found[part];
+            break;
+          }
+        }
+      }
+    }
+  });
+  return std::accumulate(found.begin(), found.end(), uint64_t{0});
+}
+
+// Step 6: marks the outlier baskets in REMOVED (by basket id) and lists them in the report.
+void select_outlier_baskets(const TransactionTable& t, const CleanOptions& options,
+                            std::vector<uint8_t>& removed, CleanReport& report) {
+  const uint32_t basket_count = t.basket_ids.size();
+  std::vector<double> total(basket_count, 0.0);
+  std::vector<uint32_t> lines(basket_count, 0);
+  std::vector<uint32_t> first_row(basket_count, std::numeric_limits<uint32_t>::max());
+  for (size_t j = 0; j < t.rows(); ++j) {
+    const uint32_t b = t.basket[j];
+    total[b] += t.amount[j];
+    if (lines[b]++ == 0) first_row[b] = static_cast<uint32_t>(j);
+  }
+  std::vector<uint32_t> present;
+  for (uint32_t b = 0; b < basket_count; ++b) {
+    if (lines[b] > 0) present.push_back(b);
+  }
+  removed.assign(basket_count, 0);
+  std::vector<std::pair<uint32_t, const char*>> chosen;
+  auto choose = [&](uint32_t b, const char* reason) {
+    if (removed[b] != 0) return;
+    removed[b] = 1;
+    chosen.emplace_back(b, reason);
+  };
+  auto select_extreme = [&](int64_t n, bool largest, const char* reason) {
+    if (n <= 0) return;
+    const size_t count = std::min(static_cast<size_t>(n), present.size());
+    auto order = [&](uint32_t a, uint32_t b) {
+      if (total[a] != total[b]) return largest ? total[a] > total[b] : total[a] < total[b];
+      return a < b;
+    };
+    std::vector<uint32_t> candidates = present;
+    std::partial_sort(candidates.begin(), candidates.begin() + static_cast<std::ptrdiff_t>(count), candidates.end(), order);
+    for (size_t i = 0; i < count; ++i) choose(candidates[i], reason);
+  };
+  select_extreme(options.drop_top_baskets, true, "largest total");
+  select_extreme(options.drop_bottom_baskets, false, "smallest total");
+  if (options.max_basket_amount > 0.0) {
+    for (const uint32_t b : present) {
+      if (total[b] > options.max_basket_amount) choose(b, "total above --max-basket-amount");
+    }
+  }
+  std::sort(chosen.begin(), chosen.end(), [&](const auto& a, const auto& b) {
+    if (total[a.first] != total[b.first]) return total[a.first] > total[b.first];
+    return a.first < b.first;
+  });
+  for (const auto& [b, reason] : chosen) {
+    report.removed_baskets.push_back({std::string(t.basket_ids[b]),
+                                      std::string(t.customer_ids[t.customer[first_row[b]]]), total[b],
+                                      lines[b], reason});
+  }
+}
+
+}  // namespace
+
+void declare_clean_params(ParamSet& params, CleanOptions& options) {
+  params.add_int("drop-top-baskets", options.drop_top_baskets, 0, 0, 1'000'000'000,
+                 "remove the N baskets with the largest total over the cleaned input (the original used 13)");
+  params.add_int("drop-bottom-baskets", options.drop_bottom_baskets, 0, 0, 1'000'000'000,
+                 "remove the N baskets with the smallest total over the cleaned input (the original used 1000)");
+  params.add_number("max-basket-amount", options.max_basket_amount, 0.0, 0.0, 1e300,
+                    "remove baskets whose total exceeds X (0: no limit)");
+}
+
+CleanReport clean_transactions(TransactionTable& t, const CleanOptions& options, const io::ReadReport& read) {
+  CleanReport report;
+  report.rows_read = read.rows_read;
+  report.rejected = read.rejected;
+  report.rejected_by_reason = read.rejected_by_reason;
+  report.dropped_by_reason = read.dropped_by_reason;
+  if (const auto it = read.dropped_by_reason.find("no customer id"); it != read.dropped_by_reason.end()) {
+    report.no_customer = it->second;
+  }
+  const size_t n = t.rows();
+  if (n >= std::numeric_limits<uint32_t>::max()) {
+    throw_input(fmt::format("{}: {} lines is more than the 4294967294 one table can clean", read.source, n),
+                "split the input by customer");
+  }
+  const unsigned threads = detail::resolve_threads(options.threads);
+  const uint32_t customers = t.customer_ids.size();
+
+  // Steps 3 and 4, counting the kept rows of each customer.
+  std::vector<uint32_t> offsets(static_cast<size_t>(customers) + 1, 0);
+  for (size_t i = 0; i < n; ++i) {
+    if (!(t.amount[i] > 0.0)) {
+      ++report.non_positive_amount;
+      continue;
+    }
+    if (t.quantity[i] == 0.0) {
+      t.quantity[i] = 1.0;
+      ++report.quantity_zero_to_one;
+    }
+    ++offsets[t.customer[i] + 1];
+  }
+  std::partial_sum(offsets.begin(), offsets.end(), offsets.begin());
+
+  // Group the kept rows by customer (a stable counting sort), unless they already are.
+  const size_t kept = offsets.back();
+  std::vector<uint32_t> order(kept);
+  {
+    std::vector<uint32_t> next(offsets.begin(), offsets.end() - 1);
+    for (size_t i = 0; i < n; ++i) {
+      if (t.amount[i] > 0.0) order[next[t.customer[i]]++] = static_cast<uint32_t>(i);
+    }
+  }
+  bool identity = kept == n;
+  for (size_t j = 0; identity && j < kept; ++j) identity = order[j] == j;
+  if (!identity) {
+    const std::vector<size_t> bounds = detail::even_bounds(kept, threads, 65536);
+    std::vector<Column<uint32_t>*> ids{&t.customer, &t.basket, &t.product};
+    if (t.has_line_seq()) ids.push_back(&t.line_seq);
+    gather(ids, order, bounds);
+    gather<double>({&t.amount, &t.quantity}, order, bounds);
+    gather<int64_t>({&t.time}, order, bounds);
+    gather<uint16_t>({&t.unit}, order, bounds);
+    gather<uint64_t>({&t.row_hash}, order, bounds);
+  }
+  std::vector<uint32_t>().swap(order);
+
+  // Step 5.
+  std::vector<uint8_t> drop(kept, 0);
+  report.exact_duplicates = mark_exact_duplicates(t, offsets, drop, threads);
+  if (report.exact_duplicates > 0) for_each_column(t, [&](auto& column) { compact(column, drop); });
+  std::vector<uint32_t>().swap(offsets);
+
+  // Step 6.
+  if (options.drop_top_baskets > 0 || options.drop_bottom_baskets > 0 || options.max_basket_amount > 0.0) {
+    std::vector<uint8_t> removed_basket;
+    select_outlier_baskets(t, options, removed_basket, report);
+    drop.assign(t.rows(), 0);
+    for (size_t j = 0; j < t.rows(); ++j) {
+      drop[j] = removed_basket[t.basket[j]];
+      report.outlier_basket_rows += drop[j];
+    }
+    if (report.outlier_basket_rows > 0) for_each_column(t, [&](auto& column) { compact(column, drop); });
+  }
+  report.rows_out = t.rows();
+  return report;
+}
+
+}  // namespace cltv::features
