@@ -43,12 +43,43 @@ double pnbd_decay_integral(double s, double beta_T, double t) {
   return -std::expm1(-k * L) / k;
 }
 
+// E[(1 - ((alpha+T)/(alpha+T+p t))^(r+x)) / p] for p ~ Beta(a, b+x): the expected purchases in
+// (T, T+t] of a customer alive at T, averaged over the posterior of the dropout probability. Used
+// when the 2F1 series cannot be summed (a and b so large that its terms overflow, i.e. a nearly
+// fixed dropout probability). Simpson's rule over +-12 posterior standard deviations, clipped to
+// (0, 1); the integrand is smooth and bounded, tending to (r+x) t/(alpha+T) as p -> 0.
+double bgnbd_expected_by_quadrature(double r, double alpha, double a, double b, double t, double x, double T) {
+  const double bx = b + x, n = a + bx;
+  const double mean = a / n, sd = std::sqrt(a * bx / (n * n * (n + 1)));
+  const double lo = std::max(0.0, mean - 12 * sd), hi = std::min(1.0, mean + 12 * sd);
+  const double log_norm = std::lgamma(a) + std::lgamma(bx) - std::lgamma(n);
+  const double rate = t / (alpha + T);
+  auto integrand = [&](double p) {
+    if (p <= 0 || p >= 1) return 0.0;  // the Beta density vanishes at the ends for a, b+x > 1
+    const double per_p = -std::expm1(-(r + x) * std::log1p(p * rate)) / p;
+    return per_p * std::exp((a - 1) * std::log(p) + (bx - 1) * std::log1p(-p) - log_norm);
+  };
+  constexpr int intervals = 2000;  // even
+  const double h = (hi - lo) / intervals;
+  double sum = integrand(lo) + integrand(hi);
+  for (int i = 1; i < intervals; ++i) sum += (i % 2 == 1 ? 4 : 2) * integrand(lo + i * h);
+  return sum * h / 3;
+}
+
 double bgnbd_expected(double r, double alpha, double a, double b, double t, double x, double t_x, double T) {
   const double z = t / (alpha + T + t);
-  // 1 - (1-z)^(r+x) 2F1(r+x, b+x; a+b+x-1; z), through its Euler transform.
-  const double one_minus = -std::expm1(detail::log_bgnbd_hyp_term(r, a, b, x, z));
   const double alive = x > 0 ? 1 / (1 + std::exp(bgnbd_log_dropout_odds(r, alpha, a, b, x, t_x, T))) : 1.0;
-  return (a + b + x - 1) / (a - 1) * one_minus * alive;
+  // 1 - (1-z)^(r+x) 2F1(r+x, b+x; a+b+x-1; z), through its Euler transform.
+  const double log_hyp = detail::log_bgnbd_hyp_term(r, a, b, x, z);
+  if (std::isfinite(log_hyp) && a > 1 && a + b < 1e4) {
+    return (a + b + x - 1) / (a - 1) * -std::expm1(log_hyp) * alive;
+  }
+  if (a > 1 && b + x > 1) return bgnbd_expected_by_quadrature(r, alpha, a, b, t, x, T) * alive;
+  if (!std::isfinite(log_hyp)) {
+    throw_model(fmt::format("BG/NBD expected purchases cannot be evaluated for a = {}, b = {}", a, b),
+                "refit with an L2 penalty (--penalty)");
+  }
+  return (a + b + x - 1) / (a - 1) * -std::expm1(log_hyp) * alive;
 }
 
 }  // namespace

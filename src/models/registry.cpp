@@ -6,6 +6,8 @@
 
 #include "cltv/error.h"
 #include "cltv/models/baselines.h"
+#include "cltv/models/btyd_spend.h"
+#include "cltv/models/mlp/mlp.h"
 #include "cltv/models/xgboost/hurdle_model.h"
 #include "cltv/models/xgboost/xgboost_model.h"
 
@@ -16,8 +18,11 @@ const std::vector<ModelEntry>& model_registry() {
       {"naive", "the feature window's mean monthly spend, carried forward", &make_naive_model},
       {"median", "the training median of next-period spend", &make_median_model},
       {"linear", "ridge regression of ln(1 + spend) on standardised features", &make_linear_model},
+      {"mlp", "the original network: 4-8-8-8-1, MAE on ln(1 + spend), Adam (Eigen)", &make_mlp_model},
       {"xgboost", "gradient-boosted trees (XGBoost) on ln(1 + spend) or Tweedie on spend", &make_xgboost_model},
       {"hurdle", "P(buy) by a boosted classifier times spend-if-buying by a boosted regressor", &make_hurdle_model},
+      {"bgnbd-gg", "BG/NBD expected purchases times Gamma-Gamma spend per purchase", &make_bgnbd_gg_model},
+      {"pnbd-gg", "Pareto/NBD expected purchases times Gamma-Gamma spend per purchase", &make_pnbd_gg_model},
   };
   return registry;
 }

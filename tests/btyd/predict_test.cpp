@@ -142,3 +142,25 @@ TEST(BtydPredict, StableForHeavyBuyersAndLongT) {
 
 }  // namespace
 }  // namespace cltv::btyd
+
+namespace cltv::btyd {
+namespace {
+
+// With a and b huge the dropout probability is nearly fixed at p = a / (a + b + x), and by hand
+// E[X(t) | alive] = E_lambda[(1 - exp(-lambda p t)) / p] = (1 - ((alpha+T)/(alpha+T+p t))^(r+x)) / p
+// with lambda ~ Gamma(r + x, alpha + T). The 2F1 series overflows there; the result must not.
+TEST(BtydPredict, BgnbdNearlyFixedDropoutMatchesTheFixedPLimit) {
+  const double r = 0.74, alpha = 2.98, a = 9.9e6, b = 6.4e7, t = 30, T = 60;
+  const FittedModel fixed_p = model(ModelKind::bgnbd, {r, alpha, a, b}, TimeUnit::days);
+  for (const auto& [x, t_x] : {std::pair{0.0, 0.0}, {1.0, 10.0}, {5.0, 59.0}, {9.0, 30.0}}) {
+    const double p = a / (a + b + x);
+    const double by_hand = -std::expm1(-(r + x) * std::log1p(p * t / (alpha + T))) / p;
+    const double alive = p_alive(fixed_p, x, t_x, T);
+    const double value = expected_purchases(fixed_p, t, x, t_x, T);
+    ASSERT_TRUE(std::isfinite(value)) << "x=" << x;
+    EXPECT_NEAR(value, alive * by_hand, 1e-6 * std::max(1e-12, alive * by_hand)) << "x=" << x;
+  }
+}
+
+}  // namespace
+}  // namespace cltv::btyd

@@ -1,0 +1,100 @@
+// bgnbd-gg and pnbd-gg: expected purchases in the horizon times expected spend per purchase.
+#include "cltv/models/btyd_spend.h"
+
+#include <fmt/format.h>
+
+#include <cmath>
+
+#include "cltv/btyd/model_file.h"
+#include "cltv/btyd/models.h"
+#include "cltv/btyd/predict.h"
+#include "cltv/error.h"
+
+namespace cltv::models {
+namespace {
+
+btyd::RfmTable rfm_of(const Dataset& data) {
+  if (data.frequency.size() != data.rows) throw_internal("the dataset carries no RFM summary");
+  btyd::RfmTable rfm;
+  rfm.ids = data.customer_ids;
+  rfm.frequency = data.frequency;
+  rfm.recency = data.recency;
+  rfm.T = data.age;
+  rfm.monetary_value = data.monetary;
+  return rfm;
+}
+
+class BtydSpendModel final : public Model {
+ public:
+  BtydSpendModel(btyd::ModelKind purchase_kind, std::string name) : purchase_kind_(purchase_kind), name_(std::move(name)) {}
+
+  std::string kind() const override { return name_; }
+
+  void declare_params(ParamSet& params) override {
+    params.add_number("btyd-penalty", penalty_, 0.0, 0.0, 1e6,
+                      "L2 penalty on the purchase and spend models' parameters (lifetimes' penalizer_coef)");
+  }
+
+  FitReport fit(const Dataset& train, const Dataset&, uint64_t) override {
+    const btyd::RfmTable rfm = rfm_of(train);
+    btyd::validate_rfm(rfm, "training window");
+    btyd::FitOptions options;
+    options.l2_penalty = penalty_;
+    purchase_ = btyd::fit_model(purchase_kind_, rfm, btyd::TimeUnit::days, options);
+    spend_ = btyd::fit_model(btyd::ModelKind::gamma_gamma, rfm, btyd::TimeUnit::days, options);
+    for (const btyd::FittedModel* m : {&purchase_, &spend_}) {
+      if (!m->convergence.converged) {
+        throw_model(fmt::format("{}: the {} fit did not converge ({})", name_, btyd::to_string(m->kind),
+                                m->convergence.status),
+                    "try --btyd-penalty 0.001, or check the training window");
+      }
+    }
+    FitReport report;
+    report.loss_name = "neg_log_likelihood_per_customer";
+    report.curve.push_back({1, -purchase_.log_likelihood / std::max(1.0, purchase_.customers), NAN});
+    report.best_step = 1;
+    return report;
+  }
+
+  Prediction predict(const Dataset& data) const override {
+    const btyd::RfmTable rfm = rfm_of(data);
+    btyd::PredictOptions options;
+    options.horizon = data.horizon_days;
+    const btyd::Predictions p = btyd::predict(purchase_, &spend_, rfm, options);
+    Prediction out;
+    out.spend = p.expected_spend;
+    out.expected_spend = p.expected_spend;
+    out.p_buy = p.p_any_purchase;
+    return out;
+  }
+
+  void save(const std::string& dir) const override {
+    btyd::save_model(purchase_, dir + "/purchase_model.json");
+    btyd::save_model(spend_, dir + "/spend_model.json");
+  }
+
+  void load(const std::string& dir) override {
+    purchase_ = btyd::load_model(dir + "/purchase_model.json");
+    spend_ = btyd::load_model(dir + "/spend_model.json");
+    if (purchase_.kind != purchase_kind_ || spend_.kind != btyd::ModelKind::gamma_gamma) {
+      throw_model(fmt::format("'{}' does not hold a {} model", dir, name_));
+    }
+  }
+
+ private:
+  btyd::ModelKind purchase_kind_;
+  std::string name_;
+  double penalty_ = 0;
+  btyd::FittedModel purchase_, spend_;
+};
+
+}  // namespace
+
+std::unique_ptr<Model> make_bgnbd_gg_model() {
+  return std::make_unique<BtydSpendModel>(btyd::ModelKind::bgnbd, "bgnbd-gg");
+}
+std::unique_ptr<Model> make_pnbd_gg_model() {
+  return std::make_unique<BtydSpendModel>(btyd::ModelKind::pnbd, "pnbd-gg");
+}
+
+}  // namespace cltv::models

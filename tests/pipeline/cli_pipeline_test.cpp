@@ -1,0 +1,146 @@
+// End-to-end tests of train, evaluate, compare, predict and query on a small generated data set,
+// including tampered bundles and bad flags.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "support/test_support.h"
+
+namespace cltv {
+namespace {
+
+using test::run_cli;
+
+class PipelineCli : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new test::TempDir();
+    data_ = dir_->path("tx.csv");
+    const auto generated = run_cli({"generate", "--customers", "3000", "--months", "5", "--start", "2019-06", "--seed",
+                                    "3", "--out", data_});
+    ASSERT_EQ(generated.exit_code, 0) << generated.err;
+    model_ = dir_->path("linear-model");
+    const auto trained = run_cli({"train", "--input", data_, "--schema", "lpoint", "--on-bad-row", "skip", "--model",
+                                  "linear", "--train-as-of", "2019-08-01", "--test-as-of", "2019-09-01", "--out", model_});
+    ASSERT_EQ(trained.exit_code, 0) << trained.err;
+  }
+  static void TearDownTestSuite() { delete dir_; }
+
+  static std::vector<std::string> base(const std::string& command) {
+    return {command, "--input", data_, "--schema", "lpoint", "--on-bad-row", "skip"};
+  }
+
+  static test::TempDir* dir_;
+  static std::string data_, model_;
+};
+test::TempDir* PipelineCli::dir_ = nullptr;
+std::string PipelineCli::data_, PipelineCli::model_;
+
+TEST_F(PipelineCli, TrainWritesAVerifiedBundle) {
+  namespace fs = std::filesystem;
+  ASSERT_TRUE(fs::exists(model_ + "/manifest.json"));
+  EXPECT_TRUE(fs::exists(model_ + "/linear.json"));
+  EXPECT_TRUE(fs::exists(model_ + "/learning_curve.csv"));
+  const auto manifest = nlohmann::json::parse(test::read_file(model_ + "/manifest.json"));
+  EXPECT_EQ(manifest["format_version"], 1);
+  EXPECT_EQ(manifest["model_kind"], "linear");
+  EXPECT_EQ(manifest["feature_names"].size(), 78u);  // 6 units x 2 months x 5 + 18
+  EXPECT_EQ(manifest["training_input_sha256"].get<std::string>().size(), 64u);
+  EXPECT_TRUE(manifest["files"].contains("linear.json"));
+  EXPECT_TRUE(manifest["pipeline"]["metrics"].contains("test"));
+}
+
+TEST_F(PipelineCli, PredictQueryAndEvaluate) {
+  const std::string out = dir_->path("predictions.csv");
+  auto args = base("predict");
+  args.insert(args.end(), {"--model", model_, "--out", out});
+  const auto predicted = run_cli(args);
+  ASSERT_EQ(predicted.exit_code, 0) << predicted.err;
+  EXPECT_NE(predicted.out.find("customers are predicted to drop a level or more"), std::string::npos);
+  const std::string csv = test::read_file(out);
+  ASSERT_EQ(csv.rfind("customer_id,prediction,predicted_level,current_monthly_spend,current_level,trend,change_pct\n", 0), 0u)
+      << csv.substr(0, 200);
+  const auto segments = nlohmann::json::parse(test::read_file(dir_->path("predictions.segments.json")));
+  EXPECT_EQ(segments["as_of"], "2019-11-01");  // the month after the data
+  EXPECT_EQ(segments["transitions"].size(), 6u);
+
+  const std::string first_id = csv.substr(csv.find('\n') + 1, csv.find(',', csv.find('\n')) - csv.find('\n') - 1);
+  const auto found = run_cli({"query", "--predictions", out, "--customer", first_id, "--json"});
+  ASSERT_EQ(found.exit_code, 0) << found.err;
+  EXPECT_EQ(nlohmann::json::parse(found.out)["customer_id"], first_id);
+  const auto missing = run_cli({"query", "--predictions", out, "--customer", "no-such-customer"});
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_NE(missing.err.find("customer 'no-such-customer' is not in"), std::string::npos);
+
+  auto eval_args = base("evaluate");
+  eval_args.insert(eval_args.end(), {"--model", model_, "--as-of", "2019-09-01", "--json", "--plots", dir_->path("plots")});
+  const auto evaluated = run_cli(eval_args);
+  ASSERT_EQ(evaluated.exit_code, 0) << evaluated.err;
+  const auto metrics = nlohmann::json::parse(evaluated.out);
+  EXPECT_GT(metrics["n"].get<int>(), 100);
+  EXPECT_TRUE(metrics.contains("gini_normalized"));
+  EXPECT_TRUE(std::filesystem::exists(dir_->path("plots/deciles.csv")));
+}
+
+TEST_F(PipelineCli, TamperedBundlesAreRefused) {
+  namespace fs = std::filesystem;
+  const std::string copy = dir_->path("tampered");
+  fs::copy(model_, copy, fs::copy_options::recursive);
+  {
+    std::ofstream(copy + "/linear.json", std::ios::app) << " ";
+  }
+  auto args = base("predict");
+  args.insert(args.end(), {"--model", copy, "--out", dir_->path("p.csv")});
+  const auto altered = run_cli(args);
+  EXPECT_EQ(altered.exit_code, 1);
+  EXPECT_NE(altered.err.find("truncated or altered"), std::string::npos) << altered.err;
+
+  const std::string newer = dir_->path("newer");
+  fs::copy(model_, newer, fs::copy_options::recursive);
+  std::string manifest = test::read_file(newer + "/manifest.json");
+  manifest.replace(manifest.find("\"format_version\": 1"), 19, "\"format_version\": 9");
+  std::ofstream(newer + "/manifest.json", std::ios::trunc) << manifest;
+  args[args.size() - 3] = newer;
+  const auto future = run_cli(args);
+  EXPECT_EQ(future.exit_code, 1);
+  EXPECT_NE(future.err.find("format version 9, newer"), std::string::npos) << future.err;
+  EXPECT_FALSE(fs::exists(dir_->path("p.csv")));
+}
+
+TEST_F(PipelineCli, BadFlagsAreUsageErrors) {
+  auto args = base("train");
+  args.insert(args.end(), {"--model", "mlp", "--epochs", "0", "--train-as-of", "2019-08-01", "--out", dir_->path("m")});
+  EXPECT_EQ(run_cli(args).exit_code, 2);
+  args = base("train");
+  args.insert(args.end(), {"--model", "forest", "--train-as-of", "2019-08-01", "--out", dir_->path("m")});
+  const auto unknown = run_cli(args);
+  EXPECT_EQ(unknown.exit_code, 2);
+  EXPECT_NE(unknown.err.find("valid models: naive, median, linear"), std::string::npos) << unknown.err;
+  args = base("train");
+  args.insert(args.end(), {"--model", "linear", "--epochs", "5", "--train-as-of", "2019-08-01", "--out", dir_->path("m")});
+  const auto foreign = run_cli(args);
+  EXPECT_EQ(foreign.exit_code, 2);
+  EXPECT_NE(foreign.err.find("--epochs does not apply to model 'linear'"), std::string::npos) << foreign.err;
+  args = base("train");
+  args.insert(args.end(), {"--model", "linear", "--train-as-of", "2019-08-01", "--test-as-of", "2019-08-15", "--out",
+                           dir_->path("m")});
+  EXPECT_EQ(run_cli(args).exit_code, 2);  // the test window overlaps the training target
+  EXPECT_FALSE(std::filesystem::exists(dir_->path("m")));
+}
+
+TEST_F(PipelineCli, CompareRanksModelsOnOneSplit) {
+  auto args = base("compare");
+  args.insert(args.end(), {"--models", "naive,median,linear", "--train-as-of", "2019-08-01", "--valid-as-of",
+                           "2019-09-01", "--test-as-of", "2019-10-01", "--json"});
+  const auto r = run_cli(args);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  ASSERT_EQ(j["models"].size(), 3u);
+  EXPECT_EQ(j["models"][1]["model"], "median");
+  EXPECT_EQ(j["models"][1]["metrics"]["test"]["n"], j["models"][2]["metrics"]["test"]["n"]);
+}
+
+}  // namespace
+}  // namespace cltv
