@@ -163,12 +163,16 @@ std::optional<double> roc_auc(const std::vector<bool>& label, const std::vector<
 }
 
 Metrics evaluate(const std::vector<double>& actual_spend, const std::vector<double>& predicted_spend,
-                 const std::vector<double>* p_buy, const LevelCuts& levels) {
+                 const std::vector<double>* p_buy, const LevelCuts& levels,
+                 const std::vector<double>* expected_spend) {
   if (actual_spend.empty()) throw_input("evaluate: there are no customers to evaluate", "check the evaluation population");
   const size_t n = actual_spend.size();
   check_values(actual_spend, "actual_spend", n);
   check_values(predicted_spend, "predicted_spend", n);
   if (p_buy != nullptr) check_values(*p_buy, "p_buy", n);
+  if (expected_spend != nullptr) check_values(*expected_spend, "expected_spend", n);
+  // Rankings, totals and deciles use the expected spend when the model gives one.
+  const std::vector<double>& score = expected_spend != nullptr ? *expected_spend : predicted_spend;
 
   Metrics m;
   m.n = n;
@@ -184,7 +188,7 @@ Metrics evaluate(const std::vector<double>& actual_spend, const std::vector<doub
     abs_errors[i] = std::abs(p - a);
     abs_sum += abs_errors[i];
     actual_sum += a;
-    predicted_sum += p;
+    predicted_sum += score[i];
     if (level_of(a, levels) == level_of(p, levels)) ++same_level;
   }
   m.mae_log1p = abs_log_sum / count;
@@ -193,7 +197,7 @@ Metrics evaluate(const std::vector<double>& actual_spend, const std::vector<doub
   m.median_abs_error = median_inplace(abs_errors);
   m.level_accuracy = static_cast<double>(same_level) / count;
   if (actual_sum != 0) m.total_ratio = predicted_sum / actual_sum;
-  const Ranking by_predicted = rank_descending(predicted_spend);
+  const Ranking by_predicted = rank_descending(score);
   const Ranking by_actual = rank_descending(actual_spend);
   m.gini_normalized = gini_from_rankings(actual_spend, by_predicted, by_actual);
 

@@ -23,7 +23,8 @@ PreparedData prepare_data(const io::InputOptions& input, const features::CleanOp
 namespace {
 
 // lifetimes' summary_data_from_transaction_data with freq "D": purchases on one day are one
-// period; the observation ends on the last day before AS_OF (inclusive).
+// period; the observation ends on the last day before AS_OF (inclusive). Fills the population rows
+// (CUSTOMERS) and the history of every customer who bought before as-of.
 void fill_rfm(const TransactionTable& t, int64_t as_of, const std::vector<uint32_t>& customers,
               models::Dataset& out) {
   const size_t customer_count = t.customer_ids.size();
@@ -32,13 +33,13 @@ void fill_rfm(const TransactionTable& t, int64_t as_of, const std::vector<uint32
   for (size_t c = 0; c < customer_count; ++c) begin[c + 1] += begin[c];
   // Rows are grouped by customer after cleaning, so begin[c] .. begin[c + 1] are customer c's rows.
   const int64_t last_day = floor_div(as_of, seconds_per_day) - 1;
-  out.frequency.assign(customers.size(), 0.0);
-  out.recency.assign(customers.size(), 0.0);
-  out.age.assign(customers.size(), 0.0);
-  out.monetary.assign(customers.size(), 0.0);
+  struct Summary {
+    double frequency = 0, recency = 0, age = 0, monetary = 0;
+    bool bought = false;
+  };
+  std::vector<Summary> summary(customer_count);
   std::vector<std::pair<int64_t, double>> days;
-  for (size_t r = 0; r < customers.size(); ++r) {
-    const uint32_t c = customers[r];
+  for (uint32_t c = 0; c < customer_count; ++c) {
     days.clear();
     for (uint32_t i = begin[c]; i < begin[c + 1]; ++i) {
       if (t.customer[i] != c) throw_internal("make_dataset needs a table grouped by customer");
@@ -57,10 +58,25 @@ void fill_rfm(const TransactionTable& t, int64_t as_of, const std::vector<uint32
     }
     double repeat_spend = 0;
     for (size_t i = 1; i < distinct; ++i) repeat_spend += days[i].second;
-    out.frequency[r] = static_cast<double>(distinct - 1);
-    out.recency[r] = static_cast<double>(days[distinct - 1].first - days[0].first);
-    out.age[r] = static_cast<double>(last_day - days[0].first);
-    out.monetary[r] = distinct > 1 ? repeat_spend / static_cast<double>(distinct - 1) : 0.0;
+    Summary& s = summary[c];
+    s.bought = true;
+    s.frequency = static_cast<double>(distinct - 1);
+    s.recency = static_cast<double>(days[distinct - 1].first - days[0].first);
+    s.age = static_cast<double>(last_day - days[0].first);
+    s.monetary = distinct > 1 ? repeat_spend / static_cast<double>(distinct - 1) : 0.0;
+  }
+  for (const uint32_t c : customers) {
+    out.frequency.push_back(summary[c].frequency);
+    out.recency.push_back(summary[c].recency);
+    out.age.push_back(summary[c].age);
+    out.monetary.push_back(summary[c].monetary);
+  }
+  for (const Summary& s : summary) {
+    if (!s.bought) continue;
+    out.history_frequency.push_back(s.frequency);
+    out.history_recency.push_back(s.recency);
+    out.history_age.push_back(s.age);
+    out.history_monetary.push_back(s.monetary);
   }
 }
 
@@ -112,6 +128,10 @@ models::Dataset subset(const models::Dataset& data, const std::vector<size_t>& r
   pick(data.recency, out.recency);
   pick(data.age, out.age);
   pick(data.monetary, out.monetary);
+  out.history_frequency = data.history_frequency;  // the fitting history is not per row
+  out.history_recency = data.history_recency;
+  out.history_age = data.history_age;
+  out.history_monetary = data.history_monetary;
   return out;
 }
 

@@ -53,12 +53,13 @@ eval::Metrics score_set(const models::Model& model, const models::Dataset& set, 
     }
   }
   // Levels are monthly spend levels.
-  std::vector<double> actual(set.target_amount), predicted(p.spend);
+  std::vector<double> actual(set.target_amount), predicted(p.spend), expected(p.expected_spend);
   const double months = set.horizon_months;
-  for (double& v : actual) v /= months;
-  for (double& v : predicted) v /= months;
-  std::vector<double> p_buy = p.p_buy;
-  return eval::evaluate(actual, predicted, p_buy.empty() ? nullptr : &p_buy, levels);
+  for (auto* column : {&actual, &predicted, &expected}) {
+    for (double& v : *column) v /= months;
+  }
+  return eval::evaluate(actual, predicted, p.p_buy.empty() ? nullptr : &p.p_buy, levels,
+                        expected.empty() ? nullptr : &expected);
 }
 
 ordered_json options_json(const ExperimentOptions& o) {

@@ -35,8 +35,12 @@ struct Metrics {
 // Compares PREDICTED_SPEND (and optionally P_BUY, the probability of any purchase) with
 // ACTUAL_SPEND, customer by customer. Throws input error when the vectors are empty, differ in
 // length or hold non-finite values.
+// When EXPECTED_SPEND is given (models that predict a mean beside their point prediction), the
+// ranking metrics (gini_normalized, spearman), total_ratio and the deciles use it; the error metrics
+// and level accuracy always use PREDICTED_SPEND.
 Metrics evaluate(const std::vector<double>& actual_spend, const std::vector<double>& predicted_spend,
-                 const std::vector<double>* p_buy, const LevelCuts& levels);
+                 const std::vector<double>* p_buy, const LevelCuts& levels,
+                 const std::vector<double>* expected_spend = nullptr);
 
 // The metrics as a JSON object (field names as in Metrics; absent values are null), indented by INDENT.
 std::string metrics_json(const Metrics& metrics, int indent = 2);

@@ -1,6 +1,6 @@
 // The probabilistic models as next-period spend predictors: a purchase model (BG/NBD or
-// Pareto/NBD) times the Gamma-Gamma spend per purchase, both fitted on the training window's RFM
-// (in days). p_buy is P(at least one purchase in the horizon).
+// Pareto/NBD) times the Gamma-Gamma spend per purchase, both fitted on the RFM (in days) of every
+// customer who bought before the training as-of. p_buy is P(at least one purchase in the horizon).
 #pragma once
 
 #include <memory>

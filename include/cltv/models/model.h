@@ -34,6 +34,10 @@ struct Dataset {
   // repeat purchases), and the horizon length in days.
   std::vector<double> frequency, recency, age, monetary;
   double horizon_days = 0;
+  // The same summary for every customer with a purchase before as-of (not only the population):
+  // what the probabilistic models are fitted on, since customers who went quiet carry the dropout
+  // signal.
+  std::vector<double> history_frequency, history_recency, history_age, history_monetary;
 
   const double* row(size_t r) const { return features.data() + r * cols; }
   bool has_target() const { return !target_amount.empty(); }

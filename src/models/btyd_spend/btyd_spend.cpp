@@ -1,4 +1,5 @@
-// bgnbd-gg and pnbd-gg: expected purchases in the horizon times expected spend per purchase.
+// bgnbd-gg and pnbd-gg: expected purchases in the horizon times expected spend per purchase (the
+// expected spend), with P(any purchase) and a median-like point prediction.
 #include "cltv/models/btyd_spend.h"
 
 #include <fmt/format.h>
@@ -13,6 +14,7 @@
 namespace cltv::models {
 namespace {
 
+// The population rows' RFM, for predicting.
 btyd::RfmTable rfm_of(const Dataset& data) {
   if (data.frequency.size() != data.rows) throw_internal("the dataset carries no RFM summary");
   btyd::RfmTable rfm;
@@ -21,6 +23,18 @@ btyd::RfmTable rfm_of(const Dataset& data) {
   rfm.recency = data.recency;
   rfm.T = data.age;
   rfm.monetary_value = data.monetary;
+  return rfm;
+}
+
+// Every customer's RFM before as-of when the dataset carries it, else the population's: for fitting.
+btyd::RfmTable history_rfm_of(const Dataset& data) {
+  if (data.history_frequency.empty()) return rfm_of(data);
+  btyd::RfmTable rfm;
+  rfm.ids.assign(data.history_frequency.size(), std::string());
+  rfm.frequency = data.history_frequency;
+  rfm.recency = data.history_recency;
+  rfm.T = data.history_age;
+  rfm.monetary_value = data.history_monetary;
   return rfm;
 }
 
@@ -36,8 +50,8 @@ class BtydSpendModel final : public Model {
   }
 
   FitReport fit(const Dataset& train, const Dataset&, uint64_t) override {
-    const btyd::RfmTable rfm = rfm_of(train);
-    btyd::validate_rfm(rfm, "training window");
+    const btyd::RfmTable rfm = history_rfm_of(train);
+    btyd::validate_rfm(rfm, "training history");
     btyd::FitOptions options;
     options.l2_penalty = penalty_;
     purchase_ = btyd::fit_model(purchase_kind_, rfm, btyd::TimeUnit::days, options);
@@ -62,9 +76,14 @@ class BtydSpendModel final : public Model {
     options.horizon = data.horizon_days;
     const btyd::Predictions p = btyd::predict(purchase_, &spend_, rfm, options);
     Prediction out;
-    out.spend = p.expected_spend;
     out.expected_spend = p.expected_spend;
     out.p_buy = p.p_any_purchase;
+    // Point prediction: the median of "no purchase, or spend given purchase", approximated as 0 when
+    // a purchase is less likely than not and the mean spend given a purchase otherwise.
+    out.spend.resize(data.rows);
+    for (size_t r = 0; r < data.rows; ++r) {
+      out.spend[r] = out.p_buy[r] <= 0.5 ? 0.0 : out.expected_spend[r] / out.p_buy[r];
+    }
     return out;
   }
 

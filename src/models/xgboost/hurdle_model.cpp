@@ -1,7 +1,10 @@
 // The `hurdle` model: P(buy) from an XGBoost binary:logistic classifier on target_amount > 0, times
 // E[spend | buy] from an XGBoost regressor fitted on the buyers' log1p(spend). Back-transforming a
 // log-scale mean underestimates the mean spend, so E[spend | buy] = exp(f(x)) * S - 1 with Duan's
-// smearing factor S = mean(exp(residual)) over the training buyers.
+// smearing factor S = mean(exp(residual)) over the training buyers. The point prediction is the
+// median of the two-part distribution (what minimises the absolute error, on any monotone scale):
+// 0 when p_buy <= 1/2, else the (1 - 1/(2 p_buy)) quantile of spend given buying, from the training
+// buyers' residual quantiles.
 #include "cltv/models/xgboost/hurdle_model.h"
 
 #include <fmt/format.h>
@@ -126,6 +129,16 @@ class HurdleModel final : public Model {
     double smearing = 0;
     for (size_t i = 0; i < buyers; ++i) smearing += std::exp(train_buyers.log_spend[i] - fitted[i]);
     smearing /= static_cast<double>(buyers);
+    std::vector<double> residuals(buyers);
+    for (size_t i = 0; i < buyers; ++i) residuals[i] = train_buyers.log_spend[i] - fitted[i];
+    std::sort(residuals.begin(), residuals.end());
+    residual_quantiles_.assign(residual_quantile_count, 0.0);
+    for (size_t k = 0; k < residual_quantile_count; ++k) {
+      const double position = static_cast<double>(k) / (residual_quantile_count - 1) * static_cast<double>(buyers - 1);
+      const auto lower = static_cast<size_t>(position);
+      const double upper = residuals[std::min(lower + 1, buyers - 1)];
+      residual_quantiles_[k] = residuals[lower] + (position - static_cast<double>(lower)) * (upper - residuals[lower]);
+    }
 
     cols_ = train.cols;
     feature_names_ = train.feature_names;
@@ -157,8 +170,20 @@ class HurdleModel final : public Model {
       const double spend_if_buying = std::max(0.0, std::exp(log_spend[r]) * smearing_ - 1.0);
       prediction.expected_spend[r] = prediction.p_buy[r] * spend_if_buying;
     }
-    prediction.spend = prediction.expected_spend;
+    prediction.spend.resize(data.rows);
+    for (size_t r = 0; r < data.rows; ++r) {
+      const double p = prediction.p_buy[r];
+      prediction.spend[r] = p <= 0.5 ? 0.0 : std::max(0.0, std::expm1(log_spend[r] + residual_quantile(1 - 0.5 / p)));
+    }
     return prediction;
+  }
+
+  // Quantile Q of the training buyers' log-spend residuals, interpolated between stored quantiles.
+  double residual_quantile(double q) const {
+    const double position = std::clamp(q, 0.0, 1.0) * (residual_quantile_count - 1);
+    const auto lower = std::min(static_cast<size_t>(position), residual_quantile_count - 2);
+    return residual_quantiles_[lower] +
+           (position - static_cast<double>(lower)) * (residual_quantiles_[lower + 1] - residual_quantiles_[lower]);
   }
 
   void save(const std::string& dir) const override {
@@ -171,6 +196,7 @@ class HurdleModel final : public Model {
                            {"feature_count", cols_},
                            {"feature_names", feature_names_},
                            {"smearing", smearing_},
+                           {"residual_quantiles", residual_quantiles_},
                            {"loss_name", report_.loss_name},
                            {"buy_best_rounds", report_.best_step},
                            {"spend_best_rounds", spend_best_rounds_},
@@ -187,6 +213,8 @@ class HurdleModel final : public Model {
       cols_ = json.at("feature_count").get<size_t>();
       feature_names_ = json.at("feature_names").get<std::vector<std::string>>();
       smearing_ = json.at("smearing").get<double>();
+      residual_quantiles_ = json.at("residual_quantiles").get<std::vector<double>>();
+      if (residual_quantiles_.size() != residual_quantile_count) throw_model(fmt::format("{} in {} has a wrong residual table", kModelFile, dir));
       spend_best_rounds_ = json.at("spend_best_rounds").get<int>();
       report_ = FitReport{};
       report_.loss_name = json.at("loss_name").get<std::string>();
@@ -209,6 +237,8 @@ class HurdleModel final : public Model {
   size_t cols_ = 0;
   std::vector<std::string> feature_names_;
   double smearing_ = 1.0;
+  static constexpr size_t residual_quantile_count = 101;  // 0%, 1%, ..., 100%
+  std::vector<double> residual_quantiles_;
   int spend_best_rounds_ = 0;
   FitReport report_;
 };
