@@ -66,7 +66,7 @@ class InputBytes {
     if (size_ == 0) {
       throw_input(fmt::format("'{}' is empty", path), "expected a transaction file with a header and data rows");
     }
-    void* mapped = ::mmap(nullptr, size_, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd_, 0);
+    void* mapped = ::mmap(nullptr, size_, PROT_READ, MAP_PRIVATE, fd_, 0);
     if (mapped == MAP_FAILED) throw_io(fmt::format("cannot map '{}': {}", path, std::strerror(errno)));
     map_ = static_cast<const char*>(mapped);
     ::madvise(mapped, size_, MADV_SEQUENTIAL | MADV_WILLNEED);
