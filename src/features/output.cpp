@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cltv/io/atomic_file.h"
+#include "cltv/io/csv.h"
 #include "cltv/time.h"
 #include "parallel.h"
 
@@ -18,23 +19,6 @@ namespace {
 
 constexpr size_t rows_per_block = 32768;
 constexpr size_t max_number_chars = 32;  // fmt's shortest form of any double is at most 24
-
-bool needs_quotes(std::string_view text) {
-  return text.find_first_of(",\"\r\n") != std::string_view::npos;
-}
-
-void append_field(std::string& out, std::string_view text) {
-  if (!needs_quotes(text)) {
-    out += text;
-    return;
-  }
-  out += '"';
-  for (const char c : text) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  out += '"';
-}
 
 char* write_number(char* p, double value) {
   if (value == 0.0) {
@@ -48,7 +32,7 @@ std::string header_line(const FeatureMatrix& m) {
   std::string line = "customer_id";
   for (const auto& name : m.names) {
     line += ',';
-    append_field(line, name);
+    io::append_csv_field(line, name);
   }
   if (m.has_target) {
     for (const auto& name : target_names()) line += ',' + name;
@@ -61,7 +45,7 @@ std::string header_line(const FeatureMatrix& m) {
 void format_rows(const FeatureMatrix& m, size_t begin, size_t end, std::string& out) {
   const size_t numbers = m.cols + (m.has_target ? 2 : 0);
   for (size_t r = begin; r < end; ++r) {
-    append_field(out, m.customer_ids[r]);
+    io::append_csv_field(out, m.customer_ids[r]);
     size_t used = out.size();
     out.resize(used + numbers * (max_number_chars + 1) + 1);
     char* p = out.data() + used;
