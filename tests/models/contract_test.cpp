@@ -33,7 +33,7 @@ Dataset fixture(uint64_t seed, size_t rows = 400) {
     d.features.insert(d.features.end(), x, x + 6);
     const bool buys = uniform() < 0.3 + 0.5 * x[0];
     const double spend = buys ? 100.0 * std::exp(2 * x[1]) + x[4] / 4 : 0.0;
-    d.customer_ids.push_back("c" + std::to_string(r));
+    d.customer_ids.push_back(std::string("c").append(std::to_string(r)));
     d.target_amount.push_back(spend);
     d.target_log1p.push_back(std::log1p(spend));
     d.window_amount.push_back(x[4]);
@@ -75,7 +75,9 @@ TEST_P(ModelContract, FitSaveLoadPredictIdentically) {
     EXPECT_GE(p, 0.0);
     EXPECT_LE(p, 1.0);
   }
-  if (!before.expected_spend.empty()) EXPECT_EQ(before.expected_spend.size(), test.rows);
+  if (!before.expected_spend.empty()) {
+    EXPECT_EQ(before.expected_spend.size(), test.rows);
+  }
   for (const auto& point : report.curve) EXPECT_TRUE(std::isfinite(point.train_loss));
 
   test::TempDir dir;
@@ -89,8 +91,8 @@ TEST_P(ModelContract, FitSaveLoadPredictIdentically) {
 }
 
 INSTANTIATE_TEST_SUITE_P(EveryRegisteredModel, ModelContract, ::testing::ValuesIn(model_names()),
-                         [](const auto& info) {
-                           std::string name = info.param;
+                         [](const auto& param_info) {
+                           std::string name = param_info.param;
                            for (char& c : name) {
                              if (c == '-') c = '_';
                            }

@@ -112,8 +112,11 @@ TEST_F(HurdleFitted, ExpectedSpendIsBuyProbabilityTimesSmearedConditionalSpend) 
   // The point prediction is the median of the two-part distribution: zero when buying is less likely
   // than not, positive otherwise.
   for (size_t r = 0; r < data.rows; ++r) {
-    if (prediction.p_buy[r] <= 0.5) EXPECT_EQ(prediction.spend[r], 0.0);
-    if (prediction.p_buy[r] > 0.6) EXPECT_GT(prediction.spend[r], 0.0);
+    if (prediction.p_buy[r] <= 0.5) {
+      EXPECT_EQ(prediction.spend[r], 0.0);
+    } else if (prediction.p_buy[r] > 0.6) {
+      EXPECT_GT(prediction.spend[r], 0.0);
+    }
   }
   // Conditional spend recovered as expected / p_buy: on the buyers its mean matches their mean
   // spend. Without the smearing factor (about exp(0.5^2 / 2) = 1.13 here) it would fall ~12% short.
