@@ -46,7 +46,9 @@ void ModelFlags::declare(ParamSet& params) {
 void ModelFlags::apply_to(models::Model& model, bool strict) const {
   ParamSet own;
   model.declare_params(own);
-  for (const auto& [name, text] : given_) {
+  for (const auto& entry : given_) {
+    const std::string& name = entry.first;
+    const std::string& text = entry.second;
     const auto& list = own.params();
     const auto it = std::find_if(list.begin(), list.end(), [&](const auto& p) { return p.name == name; });
     if (it != list.end()) {
