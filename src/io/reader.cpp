@@ -279,9 +279,11 @@ class LocalDict {
       text = owned_.back();
     }
     bool inserted = false;
-    last_id_ = index_.find_or_insert(text, static_cast<uint32_t>(order_.size()), inserted);
+    const uint64_t hash = detail::hash_text(text);
+    last_id_ = index_.find_or_insert(text, hash, static_cast<uint32_t>(order_.size()), inserted);
     if (inserted) {
       order_.push_back(text);
+      hashes_.push_back(hash);
     } else if (!owned_.empty() && text.data() == owned_.back().data()) {
       owned_.pop_back();
     }
@@ -289,12 +291,14 @@ class LocalDict {
     return last_id_;
   }
   const std::vector<std::string_view>& order() const { return order_; }
+  const std::vector<uint64_t>& hashes() const { return hashes_; }  // hash_text of each, in order
 
  private:
   const char* begin_;
   const char* end_;
   detail::StringIndex index_;
   std::vector<std::string_view> order_;
+  std::vector<uint64_t> hashes_;
   std::deque<std::string> owned_;
   std::string_view last_text_;
   uint32_t last_id_ = UINT32_MAX;
@@ -664,6 +668,14 @@ void run_parallel(size_t n, Work work) {
   for (auto& w : workers) w.join();
 }
 
+// Runs TASKS on up to THREADS threads, each taking the next task until none is left.
+void run_tasks(size_t threads, const std::vector<std::function<void()>>& tasks) {
+  std::atomic<size_t> next{0};
+  run_parallel(std::min(threads, tasks.size()), [&](size_t) {
+    for (size_t t = next++; t < tasks.size(); t = next++) tasks[t]();
+  });
+}
+
 // Sizes the table's columns for ROWS rows (an upper bound; trimmed after the merge).
 void allocate_columns(TransactionTable& table, size_t rows, const Schema& schema) {
   table.customer.resize(rows);
@@ -720,21 +732,29 @@ std::vector<ChunkResult> parse_chunks(const ParsePlan& plan, const std::vector<s
 // ---------------------------------------------------------------------------------------------
 // Merging per-thread results into one table.
 
-struct DictMerge {
-  StringDict* dict;
-  detail::StringIndex index;
-
-  std::vector<uint32_t> merge(const LocalDict& local) {
-    std::vector<uint32_t> remap(local.order().size());
-    for (size_t i = 0; i < remap.size(); ++i) {
-      const std::string_view text = local.order()[i];
-      bool inserted = false;
-      remap[i] = index.find_or_insert(text, dict->size(), inserted);
-      if (inserted) dict->append(text);
-    }
-    return remap;
+// Merges the chunks' dictionaries of one kind into DICT, in chunk order (so global ids follow the
+// order of first appearance in the file); returns each chunk's local-to-global id map.
+std::vector<std::vector<uint32_t>> merge_dicts(StringDict& dict, const std::vector<const LocalDict*>& locals) {
+  size_t keys = 0, bytes = 0;
+  for (const LocalDict* local : locals) {
+    keys += local->order().size();
+    for (std::string_view text : local->order()) bytes += text.size();
   }
-};
+  detail::StringIndex index;
+  index.reserve(keys);
+  dict.reserve(keys, bytes);
+  std::vector<std::vector<uint32_t>> maps;
+  for (const LocalDict* local : locals) {
+    std::vector<uint32_t>& remap = maps.emplace_back(local->order().size());
+    for (size_t i = 0; i < remap.size(); ++i) {
+      const std::string_view text = local->order()[i];
+      bool inserted = false;
+      remap[i] = index.find_or_insert(text, local->hashes()[i], dict.size(), inserted);
+      if (inserted) dict.append(text);
+    }
+  }
+  return maps;
+}
 
 ReadReport merge_chunks(std::vector<ChunkResult>& chunks, const ParsePlan& plan, const Header& header,
                         const std::string& source) {
@@ -763,15 +783,19 @@ ReadReport merge_chunks(std::vector<ChunkResult>& chunks, const ParsePlan& plan,
   }
 
   TransactionTable& table = *plan.table;
-  DictMerge customers{&table.customer_ids, {}}, baskets{&table.basket_ids, {}}, units{&table.units, {}},
-      products{&table.products, {}};
-  std::vector<std::vector<uint32_t>> customer_map, basket_map, unit_map, product_map;
-  for (auto& c : chunks) {
-    customer_map.push_back(customers.merge(c.customers));
-    basket_map.push_back(baskets.merge(c.baskets));
-    unit_map.push_back(units.merge(c.units));
-    product_map.push_back(products.merge(c.products));
+  // The four kinds of dictionary are independent: merge them in parallel.
+  std::vector<const LocalDict*> customer_dicts, basket_dicts, unit_dicts, product_dicts;
+  for (const auto& c : chunks) {
+    customer_dicts.push_back(&c.customers);
+    basket_dicts.push_back(&c.baskets);
+    unit_dicts.push_back(&c.units);
+    product_dicts.push_back(&c.products);
   }
+  std::vector<std::vector<uint32_t>> customer_map, basket_map, unit_map, product_map;
+  run_tasks(plan.threads, {[&] { customer_map = merge_dicts(table.customer_ids, customer_dicts); },
+                           [&] { basket_map = merge_dicts(table.basket_ids, basket_dicts); },
+                           [&] { unit_map = merge_dicts(table.units, unit_dicts); },
+                           [&] { product_map = merge_dicts(table.products, product_dicts); }});
   if (table.units.size() > UINT16_MAX) {
     throw_input(fmt::format("'{}' has {} distinct units; at most {} are supported", source, table.units.size(),
                             UINT16_MAX),
@@ -800,7 +824,7 @@ ReadReport merge_chunks(std::vector<ChunkResult>& chunks, const ParsePlan& plan,
     }
   };
   const bool has_basket = !schema.basket.empty();
-  std::vector<std::function<void()>> tasks = {
+  const std::vector<std::function<void()>> tasks = {
       [&] { move_and_remap_ids(table.customer, customer_map); },
       [&] { has_basket ? move_and_remap_ids(table.basket, basket_map) : move_rows(table.basket); },
       [&] { move_and_remap_ids(table.unit, unit_map); },
@@ -810,10 +834,7 @@ ReadReport merge_chunks(std::vector<ChunkResult>& chunks, const ParsePlan& plan,
       [&] { move_rows(table.amount); },
       [&] { move_rows(table.quantity); },
       [&] { move_rows(table.row_hash); }};
-  std::atomic<size_t> next_task{0};
-  run_parallel(std::min(plan.threads, tasks.size()), [&](size_t) {
-    for (size_t t = next_task++; t < tasks.size(); t = next_task++) tasks[t]();
-  });
+  run_tasks(plan.threads, tasks);
   allocate_columns(table, rows, schema);
 
   if (schema.basket.empty()) {

@@ -64,10 +64,19 @@ class StringIndex {
  public:
   StringIndex() : slots_(16) {}
 
+  // Room for N keys without regrowing.
+  void reserve(size_t n) {
+    while (n * 4 > slots_.size() * 3) grow();
+  }
+
   // Returns the id of TEXT, inserting it with id NEXT_ID when absent; INSERTED tells which.
   uint32_t find_or_insert(std::string_view text, uint32_t next_id, bool& inserted) {
+    return find_or_insert(text, hash_text(text), next_id, inserted);
+  }
+
+  // The same with TEXT's hash_text() already known (merging indexes need not hash again).
+  uint32_t find_or_insert(std::string_view text, uint64_t h, uint32_t next_id, bool& inserted) {
     if ((size_ + 1) * 4 > slots_.size() * 3) grow();
-    const uint64_t h = hash_text(text);
     size_t i = h & (slots_.size() - 1);
     while (true) {
       Slot& s = slots_[i];
