@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include "cltv/error.h"
+
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -46,5 +48,19 @@ struct CliResult {
 CliResult run_cli(const std::vector<std::string>& args);
 
 std::string read_file(const std::string& path);
+
+// The kind of the cltv::Error ACTION throws (its message into MESSAGE when given); a test failure
+// when it throws none.
+template <class F>
+ErrorKind error_kind_of(F&& action, std::string* message = nullptr) {
+  try {
+    action();
+  } catch (const Error& e) {
+    if (message != nullptr) *message = e.what();
+    return e.kind();
+  }
+  ADD_FAILURE() << "no cltv::Error thrown";
+  return ErrorKind::internal;
+}
 
 }  // namespace cltv::test

@@ -55,18 +55,6 @@ double mae_log1p(const Prediction& prediction, const Dataset& data) {
   return sum / static_cast<double>(data.rows);
 }
 
-template <class F>
-ErrorKind error_kind_of(F&& action, std::string* message = nullptr) {
-  try {
-    action();
-  } catch (const Error& e) {
-    if (message != nullptr) *message = e.what();
-    return e.kind();
-  }
-  ADD_FAILURE() << "no cltv::Error thrown";
-  return ErrorKind::internal;
-}
-
 TEST(MlpModel, LearnsALinearFunctionOfTheScaledInputs) {
   // target_log1p = 2 + 2 x1 - x2 lies in [1, 4], so expm1/log1p round-trip without clamping.
   const Dataset train = linear_data(512, 1, 2.0, 2.0, -1.0);
@@ -172,26 +160,26 @@ TEST(MlpModel, BadParameterValuesAreConfigErrors) {
   ParamSet params;
   model->declare_params(params);
   std::string message;
-  EXPECT_EQ(error_kind_of([&] { params.set("epochs", "0"); }, &message), ErrorKind::config);
+  EXPECT_EQ(test::error_kind_of([&] { params.set("epochs", "0"); }, &message), ErrorKind::config);
   EXPECT_NE(message.find("--epochs"), std::string::npos);
-  EXPECT_EQ(error_kind_of([&] { params.set("batch-size", "0"); }), ErrorKind::config);
-  EXPECT_EQ(error_kind_of([&] { params.set("hidden", "4:relu,8:softmax"); }), ErrorKind::config);
-  EXPECT_EQ(error_kind_of([&] { params.set("loss", "hinge"); }), ErrorKind::config);
-  EXPECT_EQ(error_kind_of([&] { params.set("learning-rate", "-1"); }), ErrorKind::config);
-  EXPECT_EQ(error_kind_of([&] { params.set("patience", "-1"); }), ErrorKind::config);
+  EXPECT_EQ(test::error_kind_of([&] { params.set("batch-size", "0"); }), ErrorKind::config);
+  EXPECT_EQ(test::error_kind_of([&] { params.set("hidden", "4:relu,8:softmax"); }), ErrorKind::config);
+  EXPECT_EQ(test::error_kind_of([&] { params.set("loss", "hinge"); }), ErrorKind::config);
+  EXPECT_EQ(test::error_kind_of([&] { params.set("learning-rate", "-1"); }), ErrorKind::config);
+  EXPECT_EQ(test::error_kind_of([&] { params.set("patience", "-1"); }), ErrorKind::config);
 }
 
 TEST(MlpModel, PatienceWithoutValidationRowsIsAConfigError) {
   auto model = mlp_with({{"patience", "3"}});
-  EXPECT_EQ(error_kind_of([&] { model->fit(linear_data(50, 1, 2, 1, 1), Dataset{}, 1); }), ErrorKind::config);
+  EXPECT_EQ(test::error_kind_of([&] { model->fit(linear_data(50, 1, 2, 1, 1), Dataset{}, 1); }), ErrorKind::config);
 }
 
 TEST(MlpModel, DegenerateTrainingDataIsAModelError) {
   auto model = quick_mlp();
   std::string message;
-  EXPECT_EQ(error_kind_of([&] { model->fit(linear_data(1, 1, 2, 1, 1), Dataset{}, 1); }, &message), ErrorKind::model);
+  EXPECT_EQ(test::error_kind_of([&] { model->fit(linear_data(1, 1, 2, 1, 1), Dataset{}, 1); }, &message), ErrorKind::model);
   EXPECT_NE(message.find("at least 2"), std::string::npos);
-  EXPECT_EQ(error_kind_of([&] { model->fit(linear_data(50, 1, 2, 0, 0), Dataset{}, 1); }, &message), ErrorKind::model);
+  EXPECT_EQ(test::error_kind_of([&] { model->fit(linear_data(50, 1, 2, 0, 0), Dataset{}, 1); }, &message), ErrorKind::model);
   EXPECT_NE(message.find("constant"), std::string::npos);
 }
 
@@ -200,39 +188,39 @@ TEST(MlpModel, NonFiniteValuesAreInputErrors) {
   std::string message;
   Dataset bad_feature = linear_data(50, 1, 2, 1, 1);
   bad_feature.features[7] = std::numeric_limits<double>::quiet_NaN();
-  EXPECT_EQ(error_kind_of([&] { model->fit(bad_feature, Dataset{}, 1); }, &message), ErrorKind::input);
+  EXPECT_EQ(test::error_kind_of([&] { model->fit(bad_feature, Dataset{}, 1); }, &message), ErrorKind::input);
   EXPECT_NE(message.find("'x2'"), std::string::npos) << message;
   EXPECT_NE(message.find("row 4"), std::string::npos) << message;
   Dataset bad_target = linear_data(50, 1, 2, 1, 1);
   bad_target.target_log1p[3] = std::numeric_limits<double>::infinity();
-  EXPECT_EQ(error_kind_of([&] { model->fit(bad_target, Dataset{}, 1); }), ErrorKind::input);
+  EXPECT_EQ(test::error_kind_of([&] { model->fit(bad_target, Dataset{}, 1); }), ErrorKind::input);
   Dataset no_target = linear_data(50, 1, 2, 1, 1);
   no_target.target_log1p.clear();
-  EXPECT_EQ(error_kind_of([&] { model->fit(no_target, Dataset{}, 1); }), ErrorKind::input);
+  EXPECT_EQ(test::error_kind_of([&] { model->fit(no_target, Dataset{}, 1); }), ErrorKind::input);
   Dataset bad_valid = linear_data(20, 2, 2, 1, 1);
   bad_valid.features[0] = -std::numeric_limits<double>::infinity();
-  EXPECT_EQ(error_kind_of([&] { model->fit(linear_data(50, 1, 2, 1, 1), bad_valid, 1); }), ErrorKind::input);
+  EXPECT_EQ(test::error_kind_of([&] { model->fit(linear_data(50, 1, 2, 1, 1), bad_valid, 1); }), ErrorKind::input);
 }
 
 TEST(MlpModel, PredictChecksFeaturesAndState) {
   auto model = quick_mlp();
   const Dataset train = linear_data(50, 1, 2, 1, 1);
-  EXPECT_EQ(error_kind_of([&] { model->predict(train); }), ErrorKind::model);
-  EXPECT_EQ(error_kind_of([&] { model->save(test::TempDir().path("m")); }), ErrorKind::model);
+  EXPECT_EQ(test::error_kind_of([&] { model->predict(train); }), ErrorKind::model);
+  EXPECT_EQ(test::error_kind_of([&] { model->save(test::TempDir().path("m")); }), ErrorKind::model);
   model->fit(train, Dataset{}, 1);
   Dataset wider = train;
   wider.cols = 3;
   wider.feature_names.push_back("x3");
   wider.features.resize(wider.rows * 3, 0.0);
   std::string message;
-  EXPECT_EQ(error_kind_of([&] { model->predict(wider); }, &message), ErrorKind::input);
+  EXPECT_EQ(test::error_kind_of([&] { model->predict(wider); }, &message), ErrorKind::input);
   EXPECT_NE(message.find("3 feature columns"), std::string::npos) << message;
   Dataset renamed = train;
   renamed.feature_names = {"x2", "x1"};
-  EXPECT_EQ(error_kind_of([&] { model->predict(renamed); }), ErrorKind::input);
+  EXPECT_EQ(test::error_kind_of([&] { model->predict(renamed); }), ErrorKind::input);
   Dataset bad = train;
   bad.features[1] = std::numeric_limits<double>::quiet_NaN();
-  EXPECT_EQ(error_kind_of([&] { model->predict(bad); }), ErrorKind::input);
+  EXPECT_EQ(test::error_kind_of([&] { model->predict(bad); }), ErrorKind::input);
 }
 
 TEST(MlpModel, DivergenceIsAModelErrorAndLeavesNoModel) {
@@ -241,19 +229,19 @@ TEST(MlpModel, DivergenceIsAModelErrorAndLeavesNoModel) {
   for (size_t i = 0; i < train.rows; ++i) train.target_log1p[i] = i % 2 == 0 ? 1e20 : -1e20;
   auto model = mlp_with({{"epochs", "3"}, {"loss", "mse"}});
   std::string message;
-  EXPECT_EQ(error_kind_of([&] { model->fit(train, Dataset{}, 1); }, &message), ErrorKind::model);
+  EXPECT_EQ(test::error_kind_of([&] { model->fit(train, Dataset{}, 1); }, &message), ErrorKind::model);
   EXPECT_NE(message.find("diverged at epoch 1"), std::string::npos) << message;
-  EXPECT_EQ(error_kind_of([&] { model->predict(train); }), ErrorKind::model);
+  EXPECT_EQ(test::error_kind_of([&] { model->predict(train); }), ErrorKind::model);
 }
 
 TEST(MlpModel, LoadRejectsMissingAndMalformedFiles) {
   test::TempDir dir;
   auto model = make_mlp_model();
-  EXPECT_EQ(error_kind_of([&] { model->load(dir.path("nothing")); }), ErrorKind::io);
+  EXPECT_EQ(test::error_kind_of([&] { model->load(dir.path("nothing")); }), ErrorKind::io);
   dir.write("mlp.json", R"({"kind": "mlp", "format_version": 1})");
-  EXPECT_EQ(error_kind_of([&] { model->load(dir.path("")); }), ErrorKind::io);
+  EXPECT_EQ(test::error_kind_of([&] { model->load(dir.path("")); }), ErrorKind::io);
   dir.write("mlp.json", R"({"kind": "xgboost"})");
-  EXPECT_EQ(error_kind_of([&] { model->load(dir.path("")); }), ErrorKind::model);
+  EXPECT_EQ(test::error_kind_of([&] { model->load(dir.path("")); }), ErrorKind::model);
 }
 
 }  // namespace

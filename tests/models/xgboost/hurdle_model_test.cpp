@@ -74,18 +74,6 @@ double correlation(const std::vector<double>& a, const std::vector<double>& b) {
   return sab / std::sqrt(saa * sbb);
 }
 
-template <class F>
-ErrorKind error_kind_of(F&& action, std::string* message = nullptr) {
-  try {
-    action();
-  } catch (const Error& e) {
-    if (message != nullptr) *message = e.what();
-    return e.kind();
-  }
-  ADD_FAILURE() << "no cltv::Error thrown";
-  return ErrorKind::internal;
-}
-
 TEST(HurdleModel, SharesTheTreeParametersAndAddsTheSpendObjective) {
   auto model = make_hurdle_model();
   EXPECT_EQ(model->kind(), "hurdle");
@@ -179,18 +167,18 @@ TEST(HurdleModel, RejectsNoBuyersAllBuyersAndTooFewBuyers) {
   std::string message;
   test::SyntheticSpend none = make_synthetic_spend(100, 24);
   std::fill(none.data.target_amount.begin(), none.data.target_amount.end(), 0.0);
-  EXPECT_EQ(error_kind_of([&] { model->fit(none.data, Dataset{}, 1); }, &message), ErrorKind::model);
+  EXPECT_EQ(test::error_kind_of([&] { model->fit(none.data, Dataset{}, 1); }, &message), ErrorKind::model);
   EXPECT_NE(message.find("0 of the 100 training rows bought"), std::string::npos) << message;
 
   test::SyntheticSpend all = make_synthetic_spend(100, 24);
   std::fill(all.data.target_amount.begin(), all.data.target_amount.end(), 12.5);
-  EXPECT_EQ(error_kind_of([&] { model->fit(all.data, Dataset{}, 1); }, &message), ErrorKind::model);
+  EXPECT_EQ(test::error_kind_of([&] { model->fit(all.data, Dataset{}, 1); }, &message), ErrorKind::model);
   EXPECT_NE(message.find("100 of the 100 training rows bought"), std::string::npos) << message;
 
   test::SyntheticSpend few = make_synthetic_spend(100, 24);
   for (size_t r = 5; r < few.data.rows; ++r) few.data.target_amount[r] = 0;
   few.data.target_amount[0] = few.data.target_amount[1] = 9;
-  EXPECT_EQ(error_kind_of([&] { model->fit(few.data, Dataset{}, 1); }, &message), ErrorKind::model);
+  EXPECT_EQ(test::error_kind_of([&] { model->fit(few.data, Dataset{}, 1); }, &message), ErrorKind::model);
   EXPECT_NE(message.find("spend regressor"), std::string::npos) << message;
 }
 
@@ -199,15 +187,15 @@ TEST_F(HurdleFitted, RejectsNanFeaturesAndMismatchedColumns) {
   test::SyntheticSpend bad = make_synthetic_spend(100, 25);
   bad.data.features[7 * 10 + 6] = std::nan("");
   std::string message;
-  EXPECT_EQ(error_kind_of([&] { model->fit(bad.data, Dataset{}, 1); }, &message), ErrorKind::input);
+  EXPECT_EQ(test::error_kind_of([&] { model->fit(bad.data, Dataset{}, 1); }, &message), ErrorKind::input);
   EXPECT_NE(message.find("'x6'"), std::string::npos) << message;
-  EXPECT_EQ(error_kind_of([&] { fitted_hurdle().predict(bad.data); }), ErrorKind::input);
+  EXPECT_EQ(test::error_kind_of([&] { fitted_hurdle().predict(bad.data); }), ErrorKind::input);
 
   Dataset wide = test_set().data;
   wide.cols = 11;
   wide.feature_names.push_back("x10");
   wide.features.resize(wide.rows * 11, 0.5);
-  EXPECT_EQ(error_kind_of([&] { fitted_hurdle().predict(wide); }, &message), ErrorKind::input);
+  EXPECT_EQ(test::error_kind_of([&] { fitted_hurdle().predict(wide); }, &message), ErrorKind::input);
   EXPECT_NE(message.find("11 feature columns, the model was trained on 10"), std::string::npos) << message;
 }
 

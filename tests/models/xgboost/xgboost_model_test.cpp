@@ -58,18 +58,6 @@ std::unique_ptr<Model> quick_xgboost(const std::string& objective = "reg:squared
   return xgboost_with({{"objective", objective}, {"rounds", "60"}, {"learning-rate", "0.15"}, {"max-depth", "4"}});
 }
 
-template <class F>
-ErrorKind error_kind_of(F&& action, std::string* message = nullptr) {
-  try {
-    action();
-  } catch (const Error& e) {
-    if (message != nullptr) *message = e.what();
-    return e.kind();
-  }
-  ADD_FAILURE() << "no cltv::Error thrown";
-  return ErrorKind::internal;
-}
-
 TEST(XgboostModel, DeclaresTheSpecifiedParametersWithTheirDefaults) {
   auto model = make_xgboost_model();
   EXPECT_EQ(model->kind(), "xgboost");
@@ -193,22 +181,22 @@ TEST(XgboostModel, RejectsDegenerateTrainingData) {
   auto model = quick_xgboost();
   const test::SyntheticSpend few = make_synthetic_spend(5, 4);
   std::string message;
-  EXPECT_EQ(error_kind_of([&] { model->fit(few.data, Dataset{}, 1); }, &message), ErrorKind::model);
+  EXPECT_EQ(test::error_kind_of([&] { model->fit(few.data, Dataset{}, 1); }, &message), ErrorKind::model);
   EXPECT_NE(message.find("at least 20"), std::string::npos) << message;
 
   test::SyntheticSpend constant = make_synthetic_spend(100, 5);
   std::fill(constant.data.target_log1p.begin(), constant.data.target_log1p.end(), 2.5);
-  EXPECT_EQ(error_kind_of([&] { model->fit(constant.data, Dataset{}, 1); }, &message), ErrorKind::model);
+  EXPECT_EQ(test::error_kind_of([&] { model->fit(constant.data, Dataset{}, 1); }, &message), ErrorKind::model);
   EXPECT_NE(message.find("constant"), std::string::npos) << message;
 
   test::SyntheticSpend untargeted = make_synthetic_spend(100, 5);
   untargeted.data.target_log1p.clear();
-  EXPECT_EQ(error_kind_of([&] { model->fit(untargeted.data, Dataset{}, 1); }), ErrorKind::input);
+  EXPECT_EQ(test::error_kind_of([&] { model->fit(untargeted.data, Dataset{}, 1); }), ErrorKind::input);
 
   test::SyntheticSpend negative = make_synthetic_spend(100, 5);
   negative.data.target_amount[3] = -4;
   auto tweedie = quick_xgboost("reg:tweedie");
-  EXPECT_EQ(error_kind_of([&] { tweedie->fit(negative.data, Dataset{}, 1); }, &message), ErrorKind::input);
+  EXPECT_EQ(test::error_kind_of([&] { tweedie->fit(negative.data, Dataset{}, 1); }, &message), ErrorKind::input);
   EXPECT_NE(message.find("negative"), std::string::npos) << message;
 }
 
@@ -217,18 +205,18 @@ TEST(XgboostModel, RejectsNanFeaturesNamingTheColumn) {
   test::SyntheticSpend bad = make_synthetic_spend(100, 6);
   bad.data.features[41 * 10 + 3] = std::nan("");
   std::string message;
-  EXPECT_EQ(error_kind_of([&] { model->fit(bad.data, Dataset{}, 1); }, &message), ErrorKind::input);
+  EXPECT_EQ(test::error_kind_of([&] { model->fit(bad.data, Dataset{}, 1); }, &message), ErrorKind::input);
   EXPECT_NE(message.find("'x3'"), std::string::npos) << message;
   EXPECT_NE(message.find("row 42 (customer c41)"), std::string::npos) << message;
 
   model->fit(train_set().data, Dataset{}, 1);
-  EXPECT_EQ(error_kind_of([&] { model->predict(bad.data); }, &message), ErrorKind::input);
+  EXPECT_EQ(test::error_kind_of([&] { model->predict(bad.data); }, &message), ErrorKind::input);
   EXPECT_NE(message.find("'x3'"), std::string::npos) << message;
 }
 
 TEST(XgboostModel, RejectsMismatchedFeatureColumns) {
   auto model = quick_xgboost();
-  EXPECT_EQ(error_kind_of([&] { model->predict(test_set().data); }), ErrorKind::model);
+  EXPECT_EQ(test::error_kind_of([&] { model->predict(test_set().data); }), ErrorKind::model);
   model->fit(train_set().data, Dataset{}, 1);
 
   Dataset narrow = test_set().data;
@@ -236,20 +224,20 @@ TEST(XgboostModel, RejectsMismatchedFeatureColumns) {
   narrow.feature_names.pop_back();
   narrow.features.resize(narrow.rows * 9);
   std::string message;
-  EXPECT_EQ(error_kind_of([&] { model->predict(narrow); }, &message), ErrorKind::input);
+  EXPECT_EQ(test::error_kind_of([&] { model->predict(narrow); }, &message), ErrorKind::input);
   EXPECT_NE(message.find("9 feature columns, the model was trained on 10"), std::string::npos) << message;
-  EXPECT_EQ(error_kind_of([&] { model->fit(train_set().data, narrow, 1); }), ErrorKind::input);
+  EXPECT_EQ(test::error_kind_of([&] { model->fit(train_set().data, narrow, 1); }), ErrorKind::input);
 
   Dataset renamed = test_set().data;
   std::swap(renamed.feature_names[0], renamed.feature_names[1]);
-  EXPECT_EQ(error_kind_of([&] { model->predict(renamed); }, &message), ErrorKind::input);
+  EXPECT_EQ(test::error_kind_of([&] { model->predict(renamed); }, &message), ErrorKind::input);
   EXPECT_NE(message.find("'x1'"), std::string::npos) << message;
 }
 
 TEST(XgboostModel, LoadReportsMissingAndCorruptFiles) {
   test::TempDir dir;
   auto model = xgboost_with({});
-  EXPECT_EQ(error_kind_of([&] { model->load(dir.path("absent")); }), ErrorKind::io);
+  EXPECT_EQ(test::error_kind_of([&] { model->load(dir.path("absent")); }), ErrorKind::io);
 
   auto fitted = quick_xgboost();
   fitted->fit(train_set().data, Dataset{}, 1);
@@ -257,7 +245,7 @@ TEST(XgboostModel, LoadReportsMissingAndCorruptFiles) {
   fitted->save(path);
   std::ofstream(path + "/xgboost_booster.json") << "{\"learner\": 3}";
   std::string message;
-  EXPECT_EQ(error_kind_of([&] { model->load(path); }, &message), ErrorKind::model);
+  EXPECT_EQ(test::error_kind_of([&] { model->load(path); }, &message), ErrorKind::model);
   EXPECT_NE(message.find("XGBoosterLoadModelFromBuffer"), std::string::npos) << message;
 }
 
