@@ -89,6 +89,7 @@ models::Dataset make_dataset(const PreparedData& data, const features::FeatureOp
   d.cols = m.cols;
   d.features = m.values;
   d.feature_names = m.names;
+  d.feature_units = m.units;
   d.customer_ids = m.customer_ids;
   if (m.has_target) {
     d.target_amount = m.target_amount;
@@ -110,6 +111,7 @@ models::Dataset subset(const models::Dataset& data, const std::vector<size_t>& r
   out.rows = rows.size();
   out.cols = data.cols;
   out.feature_names = data.feature_names;
+  out.feature_units = data.feature_units;
   out.feature_months = data.feature_months;
   out.horizon_months = data.horizon_months;
   out.horizon_days = data.horizon_days;

@@ -43,9 +43,9 @@ void check_training_set(const models::Dataset& train, const std::string& model_n
   }
 }
 
-eval::Metrics score_set(const models::Model& model, const models::Dataset& set, const eval::LevelCuts& levels,
-                        const char* name) {
-  const models::Prediction p = model.predict(set);
+// Metrics of the prediction P of MODEL on SET; non-finite predictions mean the fit diverged.
+eval::Metrics score_prediction(const models::Model& model, const models::Prediction& p, const models::Dataset& set,
+                               const eval::LevelCuts& levels, const char* name) {
   for (double v : p.spend) {
     if (!std::isfinite(v)) {
       throw_model(fmt::format("{}: predictions on the {} set are not finite: training diverged", model.kind(), name),
@@ -60,6 +60,11 @@ eval::Metrics score_set(const models::Model& model, const models::Dataset& set, 
   }
   return eval::evaluate(actual, predicted, p.p_buy.empty() ? nullptr : &p.p_buy, levels,
                         expected.empty() ? nullptr : &expected);
+}
+
+eval::Metrics score_set(const models::Model& model, const models::Dataset& set, const eval::LevelCuts& levels,
+                        const char* name) {
+  return score_prediction(model, model.predict(set), set, levels, name);
 }
 
 ordered_json options_json(const ExperimentOptions& o) {
@@ -128,17 +133,7 @@ TrainOutcome train_model(const ExperimentOptions& options, const std::string& mo
   TrainOutcome outcome = fit_and_evaluate(model_name, flags, true, splits, options, model);
 
   ordered_json pipeline = options_json(options);
-  pipeline["features"]["units"] = [&] {
-    // The unit columns of the contract, recovered from the feature names.
-    std::vector<std::string> units;
-    const std::string prefix = "m1_", suffix = "_qty_sum";
-    for (const auto& name : splits.train.feature_names) {
-      if (name.starts_with(prefix) && name.ends_with(suffix)) {
-        units.push_back(name.substr(prefix.size(), name.size() - prefix.size() - suffix.size()));
-      }
-    }
-    return units;
-  }();
+  pipeline["features"]["units"] = splits.train.feature_units;  // the unit columns of the contract
   pipeline["split"] = splits.description;
   pipeline["seed"] = options.split.seed;
   pipeline["hyperparameters"] = flags.given();
@@ -192,10 +187,10 @@ EvaluateOutcome evaluate_model(const EvaluateOptions& options) {
   EvaluateOutcome outcome;
   outcome.model_kind = bundle.info.model_kind;
   outcome.as_of = format_date(*options.as_of);
-  outcome.metrics = score_set(*bundle.model, set, settings.levels, "evaluation");
+  const models::Prediction p = bundle.model->predict(set);
+  outcome.metrics = score_prediction(*bundle.model, p, set, settings.levels, "evaluation");
   if (!options.plots_dir.empty()) {
     std::filesystem::create_directories(options.plots_dir);
-    const models::Prediction p = bundle.model->predict(set);
     eval::plot_predicted_vs_actual(set.target_amount, p.spend, options.plots_dir + "/predicted_vs_actual");
     eval::plot_deciles(outcome.metrics.deciles, options.plots_dir + "/deciles");
   }

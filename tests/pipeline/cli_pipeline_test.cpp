@@ -50,6 +50,8 @@ TEST_F(PipelineCli, TrainWritesAVerifiedBundle) {
   EXPECT_EQ(manifest["training_input_sha256"].get<std::string>().size(), 64u);
   EXPECT_TRUE(manifest["files"].contains("linear.json"));
   EXPECT_TRUE(manifest["pipeline"]["metrics"].contains("test"));
+  EXPECT_EQ(manifest["pipeline"]["features"]["units"],
+            nlohmann::json::array({"A01", "A02", "A03", "B01", "B02", "B03"}));
 }
 
 TEST_F(PipelineCli, PredictQueryAndEvaluate) {

@@ -18,6 +18,7 @@ struct Dataset {
   size_t cols = 0;
   std::vector<double> features;  // rows x cols, row-major
   std::vector<std::string> feature_names;
+  std::vector<std::string> feature_units;  // unit codes of the per-unit columns, in order
   std::vector<std::string> customer_ids;
 
   // Targets over the horizon; empty when the data does not reach the target period.
