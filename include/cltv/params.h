@@ -47,6 +47,9 @@ class ParamSet {
   void also_apply(const std::string& name, std::function<void(const std::string&)> also);
   // Applies TEXT to the parameter NAME (config files); unknown names list the valid ones.
   void set(const std::string& name, const std::string& text) const;
+  // Applies every key of the JSON object in the file PATH as set() would (numbers and booleans as
+  // written, arrays joined with commas; a flag set to false is left off). Errors name the file and key.
+  void apply_config_file(const std::string& path) const;
 
  private:
   std::vector<Param> params_;

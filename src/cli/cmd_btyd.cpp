@@ -12,8 +12,8 @@
 #include "cltv/btyd/predict.h"
 #include "cltv/btyd/rfm.h"
 #include "cltv/error.h"
-#include "cltv/io/atomic_file.h"
 #include "cltv/io/input_options.h"
+#include "cltv/storage/location.h"
 #include "command.h"
 
 namespace cltv::cli {
@@ -42,7 +42,7 @@ Command make_btyd_summary_command() {
     summary.holdout_end = options->holdout_end;
     summary.unit = btyd::parse_time_unit(options->unit, "--unit");
     const btyd::RfmTable rfm = btyd::summarize_transactions(io::load_input(options->input).table, summary);
-    io::write_file_atomically(options->out, btyd::rfm_to_csv(rfm));
+    storage::write_text(storage::parse_location(options->out), btyd::rfm_to_csv(rfm));
     fmt::print("summarised {} customers in {} to {}\n", rfm.size(), options->unit, options->out);
     return 0;
   };
@@ -72,14 +72,18 @@ Command make_btyd_fit_command() {
                     "L2 penalty on the parameters, added to the mean negative log-likelihood");
   params.add_int("max-evaluations", options->max_evaluations, 5000, 10, 1000000, "objective evaluations per method");
   params.add_flag("json", options->json, "print the fitted model as JSON (parameters under their literature names)");
+  storage::declare_storage_params(params);
   command.run = [options] {
     btyd::FitOptions fit;
     fit.l2_penalty = options->l2_penalty;
     fit.max_evaluations = static_cast<int>(options->max_evaluations);
     const btyd::FittedModel model =
-        btyd::fit_model(btyd::parse_model_kind(options->model, "--model"), btyd::read_rfm_csv(options->rfm),
+        btyd::fit_model(btyd::parse_model_kind(options->model, "--model"),
+                        btyd::read_rfm_csv(storage::fetch(storage::parse_location(options->rfm)).path()),
                         btyd::parse_time_unit(options->unit, "--unit"), fit);
-    btyd::save_model(model, options->out);
+    const storage::OutputStaging out(options->out);
+    btyd::save_model(model, out.path());
+    out.publish();
     fmt::print("{}", options->json ? btyd::model_summary_json(model) : btyd::model_summary_text(model));
     return model.convergence.converged ? 0 : 1;
   };
@@ -117,17 +121,21 @@ Command make_btyd_predict_command() {
   params.add_number("discount-rate", options->discount_rate, 0.01, 0, 10, "monthly discount rate of the CLV");
   params.add_text("out", options->out, "", "write the predictions CSV here (default: print to standard output)", "PATH");
   params.add_flag("json", options->json, "print the predictions as JSON");
+  storage::declare_storage_params(params);
   command.run = [options] {
-    const btyd::FittedModel purchases = btyd::load_model(options->model);
+    auto local = [](const std::string& location) { return storage::fetch(storage::parse_location(location)); };
+    const btyd::FittedModel purchases = btyd::load_model(local(options->model).path());
     std::optional<btyd::FittedModel> spend;
-    if (!options->spend_model.empty()) spend = btyd::load_model(options->spend_model);
-    const btyd::RfmTable rfm = btyd::read_rfm_csv(options->rfm);
+    if (!options->spend_model.empty()) spend = btyd::load_model(local(options->spend_model).path());
+    const btyd::RfmTable rfm = btyd::read_rfm_csv(local(options->rfm).path());
     btyd::PredictOptions predict;
     predict.horizon = options->horizon;
     predict.clv_months = static_cast<int>(options->clv_months);
     predict.discount_rate = options->discount_rate;
     const btyd::Predictions predictions = btyd::predict(purchases, spend ? &*spend : nullptr, rfm, predict);
-    if (!options->out.empty()) io::write_file_atomically(options->out, btyd::predictions_to_csv(rfm, predictions));
+    if (!options->out.empty()) {
+      storage::write_text(storage::parse_location(options->out), btyd::predictions_to_csv(rfm, predictions));
+    }
     if (options->json) {
       fmt::print("{}", btyd::predictions_to_json(rfm, predictions));
     } else if (options->out.empty()) {

@@ -4,8 +4,8 @@
 #include "cltv/features/clean.h"
 #include "cltv/features/features.h"
 #include "cltv/features/output.h"
-#include "cltv/io/atomic_file.h"
 #include "cltv/io/input_options.h"
+#include "cltv/storage/location.h"
 #include "command.h"
 
 namespace cltv::cli {
@@ -23,7 +23,7 @@ Command make_features_command() {
   io::declare_input_params(command.params, options->input);
   features::declare_clean_params(command.params, options->clean);
   features::declare_feature_params(command.params, options->features);
-  command.params.add_required_text("out", options->out, "feature CSV to write");
+  command.params.add_required_text("out", options->out, "feature CSV to write (a path, file:// or s3:// location)");
   command.params.add_text("summary-json", options->summary_json, "",
                           "also write the cleaning counts, windows, population and per-feature statistics as JSON",
                           "PATH");
@@ -33,9 +33,11 @@ Command make_features_command() {
     const features::CleanReport clean = features::clean_transactions(read.table, options->clean, read.report);
     const features::FeatureMatrix matrix = features::build_features(read.table, options->features);
     const auto threads = static_cast<unsigned>(options->input.threads);
-    features::write_features_csv(matrix, options->out, threads);
+    const storage::OutputStaging out(options->out);
+    features::write_features_csv(matrix, out.path(), threads);
+    out.publish();
     if (!options->summary_json.empty()) {
-      io::write_file_atomically(options->summary_json, features::feature_summary_json(clean, matrix));
+      storage::write_text(storage::parse_location(options->summary_json), features::feature_summary_json(clean, matrix));
     }
     fmt::print("{}", features::feature_summary_text(clean, matrix, options->out));
     return 0;

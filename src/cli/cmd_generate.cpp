@@ -4,8 +4,10 @@
 #include <cstdint>
 #include <limits>
 #include <memory>
+#include <optional>
 
 #include "cltv/generate/generator.h"
+#include "cltv/storage/location.h"
 #include "command.h"
 
 namespace cltv::cli {
@@ -35,18 +37,24 @@ Command make_generate_command() {
   params.add_text("truth", options->truth, "",
                   "also write each customer's latent parameters and expected next-month spend to this CSV", "PATH");
   params.add_int("threads", options->threads, 2, 1, 64, "generating threads (the output does not depend on it)");
+  storage::declare_storage_params(params);
   command.run = [options] {
     generate::GenerateOptions request;
     request.customers = static_cast<uint64_t>(options->customers);
     request.months = static_cast<int>(options->months);
     request.start = options->start;
     request.seed = static_cast<uint64_t>(options->seed);
-    request.out = options->out;
-    request.truth = options->truth;
+    const storage::OutputStaging out(options->out);
+    std::optional<storage::OutputStaging> truth;
+    if (!options->truth.empty()) truth.emplace(options->truth);
+    request.out = out.path();
+    request.truth = truth ? truth->path() : std::string();
     request.threads = static_cast<unsigned>(options->threads);
     const generate::GenerateSummary s = generate::generate_lpoint(request);
+    out.publish();
+    if (truth) truth->publish();
     fmt::print("generated {} lines: {} customers with purchases of {}, {} baskets, {} to {}, written to {}\n", s.lines,
-               s.customers_with_purchases, s.customers, s.baskets, s.first_day, s.last_day, request.out);
+               s.customers_with_purchases, s.customers, s.baskets, s.first_day, s.last_day, options->out);
     return 0;
   };
   return command;

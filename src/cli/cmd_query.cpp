@@ -2,6 +2,7 @@
 #include <fmt/core.h>
 
 #include "cltv/pipeline/scoring.h"
+#include "cltv/storage/location.h"
 #include "command.h"
 
 namespace cltv::cli {
@@ -15,6 +16,7 @@ Command make_query_command() {
   Command command{"query", "Print one customer's predicted spend, levels and trend", {}, {}, {}};
   command.params.add_required_text("predictions", o->predictions, "predictions CSV (the --out of cltv predict)");
   command.params.add_required_text("customer", o->customer, "customer id as written in the input", "ID");
+  storage::declare_storage_params(command.params);
   command.params.add_flag("json", o->json, "print JSON");
   command.run = [o] {
     fmt::print("{}", pipeline::query_customer(o->predictions, o->customer, o->json));

@@ -24,7 +24,7 @@ Command make_train_command() {
                                models::make_model(text);
                                o->model = text;
                              }});
-  command.params.add_required_text("out", o->out, "directory of the model bundle to write");
+  command.params.add_required_text("out", o->out, "model bundle directory to write (a path or s3:// location)");
   command.params.add_flag("json", o->json, "print JSON instead of text");
   o->model_flags.declare(command.params);
   command.run = [o] {

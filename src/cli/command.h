@@ -29,5 +29,6 @@ Command make_compare_command();
 Command make_predict_command();
 Command make_query_command();
 Command make_btyd_command();
+Command make_run_command();
 
 }  // namespace cltv::cli

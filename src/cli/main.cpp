@@ -17,6 +17,7 @@ using cltv::cli::Command;
 // The registry of sub-commands, in the order `cltv --help` lists them.
 std::vector<Command> all_commands() {
   std::vector<Command> commands;
+  commands.push_back(cltv::cli::make_run_command());
   commands.push_back(cltv::cli::make_inspect_command());
   commands.push_back(cltv::cli::make_generate_command());
   commands.push_back(cltv::cli::make_features_command());
@@ -91,11 +92,18 @@ int main(int argc, char** argv) {
       bool child_parsed = false;
       for (const auto* sub : b->app->get_subcommands()) child_parsed |= sub->parsed();
       if (child_parsed) continue;
+      auto value_of = [&](const cltv::ParamSet::Param* param) -> const std::string& {
+        return std::find_if(b->values.begin(), b->values.end(), [&](const auto& v) { return v.first == param; })->second;
+      };
+      // A --config file comes first, so flags given on the command line override its keys.
       for (const auto& [param, option] : b->options) {
-        if (option->count() == 0) continue;
-        const auto& value = std::find_if(b->values.begin(), b->values.end(),
-                                         [&](const auto& v) { return v.first == param; })->second;
-        param->apply(param->is_flag ? std::string("true") : value);
+        if (param->name != "config" || option->count() == 0) continue;
+        param->apply(value_of(param));
+        b->command->params.apply_config_file(value_of(param));
+      }
+      for (const auto& [param, option] : b->options) {
+        if (option->count() == 0 || param->name == "config") continue;
+        param->apply(param->is_flag ? std::string("true") : value_of(param));
       }
       return b->command->run();
     }

@@ -6,9 +6,11 @@
 
 #include <algorithm>
 #include <charconv>
+#include <nlohmann/json.hpp>
 #include <cmath>
 
 #include "cltv/error.h"
+#include "cltv/io/atomic_file.h"
 #include "cltv/time.h"
 
 namespace cltv {
@@ -143,6 +145,47 @@ void ParamSet::set(const std::string& name, const std::string& text) const {
   std::vector<std::string> names;
   for (const auto& p : params_) names.push_back(p.name);
   throw_config(fmt::format("unknown parameter '{}'", name), fmt::format("valid parameters: {}", fmt::join(names, ", ")));
+}
+
+namespace {
+
+std::string config_value_text(const nlohmann::json& value) {
+  if (value.is_string()) return value.get<std::string>();
+  if (value.is_array()) {
+    std::vector<std::string> items;
+    for (const auto& item : value) items.push_back(config_value_text(item));
+    return fmt::format("{}", fmt::join(items, ","));
+  }
+  return value.dump();
+}
+
+}  // namespace
+
+void ParamSet::apply_config_file(const std::string& path) const {
+  nlohmann::json config;
+  try {
+    config = nlohmann::json::parse(io::read_whole_file(path));
+  } catch (const nlohmann::json::exception& e) {
+    throw_config(fmt::format("config file '{}' is not valid JSON: {}", path, e.what()),
+                 "write one JSON object whose keys are the flag names, e.g. {\"model\": \"xgboost\"}");
+  }
+  if (!config.is_object()) {
+    throw_config(fmt::format("config file '{}' must hold one JSON object", path),
+                 "write {\"flag-name\": value, ...}");
+  }
+  for (const auto& [key, value] : config.items()) {
+    if (key == "config") throw_config(fmt::format("config file '{}': key 'config' cannot nest config files", path));
+    if (value.is_object() || value.is_null()) {
+      throw_config(fmt::format("config file '{}': key '{}' must be a string, number, boolean or list", path, key));
+    }
+    const auto param = std::find_if(params_.begin(), params_.end(), [&](const Param& p) { return p.name == key; });
+    if (param != params_.end() && param->is_flag && value.is_boolean() && !value.get<bool>()) continue;
+    try {
+      set(key, config_value_text(value));
+    } catch (const Error& e) {
+      throw Error(e.kind(), fmt::format("config file '{}', key '{}': {}", path, key, e.what()), e.hint());
+    }
+  }
 }
 
 }  // namespace cltv

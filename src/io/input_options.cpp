@@ -4,10 +4,15 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "cltv/error.h"
+#include "cltv/progress.h"
+#include "cltv/sha256.h"
+#include "cltv/storage/location.h"
+
 namespace cltv::io {
 
 void declare_input_params(ParamSet& params, InputOptions& options) {
-  params.add_required_text("input", options.input, "transaction file (CSV or whitespace text, optionally .gz)");
+  params.add_required_text("input", options.input, "transaction file (CSV or whitespace text, optionally .gz): a path, file:///path or s3://bucket/key");
   params.add_required_text(
       "schema", options.schema,
       fmt::format("input schema: {} or a JSON schema file", fmt::join(builtin_schema_names(), ", ")),
@@ -22,14 +27,38 @@ void declare_input_params(ParamSet& params, InputOptions& options) {
                      }});
   options.on_bad_row = "fail";
   params.add_int("threads", options.threads, 0, 0, 256, "parsing threads (0: one per core)");
+  storage::declare_storage_params(params);
 }
 
 ReadResult load_input(const InputOptions& options) {
+  const storage::Location location = storage::parse_location(options.input);
+  const storage::LocalCopy local = storage::fetch(location, [](int64_t done, int64_t total) {
+    report_progress("download", done, total, "bytes");
+  });
+  return read_fetched_input(options, location, local.path());
+}
+
+ReadResult read_fetched_input(const InputOptions& options, const storage::Location& location,
+                              const std::string& local_path) {
   const Schema schema = resolve_schema(options.schema);
   ReadOptions read_options;
   read_options.on_bad_row = parse_bad_row_option(options.on_bad_row);
   read_options.threads = static_cast<unsigned>(options.threads);
-  return read_transactions(options.input, schema, read_options);
+  try {
+    ReadResult result = read_transactions(local_path, schema, read_options);
+    result.report.source = location.text();
+    result.report.sha256 = sha256_file_hex(local_path);
+    return result;
+  } catch (const Error& e) {
+    if (!location.is_remote()) throw;
+    // Name the remote location, not the temporary copy, in the message.
+    std::string message = e.what();
+    for (size_t at = message.find(local_path); at != std::string::npos; at = message.find(local_path, at)) {
+      message.replace(at, local_path.size(), location.text());
+      at += location.text().size();
+    }
+    throw Error(e.kind(), std::move(message), e.hint());
+  }
 }
 
 }  // namespace cltv::io

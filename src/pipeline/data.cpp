@@ -5,18 +5,20 @@
 #include <cmath>
 
 #include "cltv/error.h"
-#include "cltv/sha256.h"
 #include "cltv/time.h"
 
 namespace cltv::pipeline {
 
 PreparedData prepare_data(const io::InputOptions& input, const features::CleanOptions& clean) {
+  return prepare_read(io::load_input(input), clean);
+}
+
+PreparedData prepare_read(io::ReadResult read, const features::CleanOptions& clean) {
   PreparedData data;
-  io::ReadResult read = io::load_input(input);
   data.read = std::move(read.report);
   data.table = std::move(read.table);
   data.clean = features::clean_transactions(data.table, clean, data.read);
-  data.input_sha256 = sha256_file_hex(input.input);
+  data.input_sha256 = data.read.sha256;
   return data;
 }
 

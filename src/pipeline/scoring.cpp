@@ -32,11 +32,16 @@ PredictOutcome predict_customers(const PredictOptions& options) {
   const storage::LoadedBundle bundle = storage::load_bundle(options.model);
   ExperimentOptions settings = bundle_settings(bundle.info);
   settings.input = options.input;
+  return score_customers(bundle, prepare_data(settings.input, settings.clean), options);
+}
+
+PredictOutcome score_customers(const storage::LoadedBundle& bundle, const PreparedData& data,
+                               const PredictOptions& options) {
+  ExperimentOptions settings = bundle_settings(bundle.info);
   // Scoring looks forward: every customer active in the feature window gets a row.
   settings.features.population = "window";
   const eval::LevelCuts levels = options.levels.value_or(settings.levels);
 
-  const PreparedData data = prepare_data(settings.input, settings.clean);
   const int64_t as_of = options.as_of.value_or(default_as_of(data.table));
   settings.features.as_of = as_of;
   const models::Dataset set = make_dataset(data, settings.features);
@@ -106,8 +111,8 @@ PredictOutcome predict_customers(const PredictOptions& options) {
   outcome.as_of = format_date(as_of);
   outcome.customers = set.rows;
   outcome.segments_path = options.segments.empty() ? default_segments_path(options.out) : options.segments;
-  io::write_file_atomically(options.out, csv);
-  io::write_file_atomically(outcome.segments_path, seg.dump(2) + "\n");
+  storage::write_text(storage::parse_location(options.out), csv);
+  storage::write_text(storage::parse_location(outcome.segments_path), seg.dump(2) + "\n");
 
   std::string& text = outcome.summary_text;
   text = fmt::format("scored {} customers for the {} month(s) from {} with model {} ({})\n", set.rows,
@@ -136,7 +141,8 @@ PredictOutcome predict_customers(const PredictOptions& options) {
 }
 
 std::string query_customer(const std::string& predictions_path, const std::string& customer, bool json) {
-  const io::CsvDocument doc = io::read_csv(predictions_path);
+  const storage::LocalCopy local = storage::fetch(storage::parse_location(predictions_path));
+  const io::CsvDocument doc = io::read_csv(local.path());
   if (doc.header.empty() || doc.header[0] != "customer_id") {
     throw_input(fmt::format("'{}' is not a cltv predictions file (its first column is not customer_id)", predictions_path),
                 "give the --out of cltv predict");

@@ -131,7 +131,13 @@ TrainOutcome train_model(const ExperimentOptions& options, const std::string& mo
   const Splits splits = make_splits(data, options.features, options.split, false);
   std::unique_ptr<models::Model> model;
   TrainOutcome outcome = fit_and_evaluate(model_name, flags, true, splits, options, model);
+  save_trained_model(out, *model, outcome, splits, options, flags, data.input_sha256);
+  return outcome;
+}
 
+void save_trained_model(const std::string& out, const models::Model& model, const TrainOutcome& outcome,
+                        const Splits& splits, const ExperimentOptions& options, const ModelFlags& flags,
+                        const std::string& input_sha256) {
   ordered_json pipeline = options_json(options);
   pipeline["features"]["units"] = splits.train.feature_units;  // the unit columns of the contract
   pipeline["split"] = splits.description;
@@ -147,14 +153,13 @@ TrainOutcome train_model(const ExperimentOptions& options, const std::string& mo
   pipeline["feature_importance"] = importance;
 
   storage::BundleInfo info;
-  info.model_kind = model_name;
+  info.model_kind = outcome.model;
   info.feature_names = splits.train.feature_names;
   info.pipeline_json = pipeline.dump();
-  info.training_input_sha256 = data.input_sha256;
-  storage::save_bundle(out, *model, info, [&](const std::string& dir) {
+  info.training_input_sha256 = input_sha256;
+  storage::save_bundle(out, model, info, [&](const std::string& dir) {
     if (!outcome.fit.curve.empty()) eval::plot_learning_curve(loss_points(outcome.fit), outcome.fit.loss_name, dir + "/learning_curve");
   });
-  return outcome;
 }
 
 std::vector<TrainOutcome> compare_models(const ExperimentOptions& options, const std::vector<std::string>& model_names,
@@ -184,15 +189,23 @@ EvaluateOutcome evaluate_model(const EvaluateOptions& options) {
                              format_date(*options.as_of)),
                  "evaluate on a window whose following month is in the data, or use cltv predict");
   }
+  EvaluateOutcome outcome = evaluate_dataset(bundle, set, settings.levels, options.plots_dir);
+  outcome.as_of = format_date(*options.as_of);
+  return outcome;
+}
+
+EvaluateOutcome evaluate_dataset(const storage::LoadedBundle& bundle, const models::Dataset& set,
+                                 const eval::LevelCuts& levels, const std::string& plots_dir) {
   EvaluateOutcome outcome;
   outcome.model_kind = bundle.info.model_kind;
-  outcome.as_of = format_date(*options.as_of);
   const models::Prediction p = bundle.model->predict(set);
-  outcome.metrics = score_prediction(*bundle.model, p, set, settings.levels, "evaluation");
-  if (!options.plots_dir.empty()) {
-    std::filesystem::create_directories(options.plots_dir);
-    eval::plot_predicted_vs_actual(set.target_amount, p.spend, options.plots_dir + "/predicted_vs_actual");
-    eval::plot_deciles(outcome.metrics.deciles, options.plots_dir + "/deciles");
+  outcome.metrics = score_prediction(*bundle.model, p, set, levels, "evaluation");
+  if (!plots_dir.empty()) {
+    const storage::OutputStaging plots(plots_dir);
+    std::filesystem::create_directories(plots.path());
+    eval::plot_predicted_vs_actual(set.target_amount, p.spend, plots.path() + "/predicted_vs_actual");
+    eval::plot_deciles(outcome.metrics.deciles, plots.path() + "/deciles");
+    plots.publish();
   }
   return outcome;
 }

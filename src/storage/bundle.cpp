@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <chrono>
 #include <ctime>
 #include <filesystem>
@@ -14,6 +15,7 @@
 #include "cltv/io/atomic_file.h"
 #include "cltv/models/registry.h"
 #include "cltv/sha256.h"
+#include "cltv/storage/location.h"
 #include "cltv/version.h"
 
 namespace cltv::storage {
@@ -37,16 +39,20 @@ std::string sibling_name(const fs::path& dir, const char* tag) {
       .string();
 }
 
+std::string_view trim(std::string_view text) {
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front()))) text.remove_prefix(1);
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.remove_suffix(1);
+  return text;
+}
+
 // The checksum covers the manifest's canonical text without the checksum itself.
 std::string manifest_checksum(nlohmann::ordered_json manifest) {
   manifest.erase("manifest_sha256");
   return sha256_hex(manifest.dump());
 }
 
-}  // namespace
-
-void save_bundle(const std::string& dir, const models::Model& model, BundleInfo info,
-                 const std::function<void(const std::string& dir)>& write_extra) {
+void save_bundle_directory(const std::string& dir, const models::Model& model, BundleInfo info,
+                           const std::function<void(const std::string& dir)>& write_extra) {
   fs::path target = fs::path(dir);
   if (target.filename().empty()) target = target.parent_path();  // "out/" -> "out"
   const fs::path parent = target.has_parent_path() ? target.parent_path() : fs::path(".");
@@ -99,7 +105,7 @@ void save_bundle(const std::string& dir, const models::Model& model, BundleInfo 
   }
 }
 
-LoadedBundle load_bundle(const std::string& dir) {
+LoadedBundle load_bundle_directory(const std::string& dir) {
   const fs::path root(dir);
   const fs::path manifest_path = root / manifest_name;
   if (!fs::is_directory(root)) {
@@ -148,6 +154,64 @@ LoadedBundle load_bundle(const std::string& dir) {
   } catch (const nlohmann::json::exception& e) {
     throw_model(fmt::format("'{}' is missing a field or has a wrong type: {}", manifest_path.string(), e.what()),
                 "train the model again");
+  }
+}
+
+// Downloads the bundle at LOCATION (manifest first, then every file it lists) into DIR.
+void download_bundle(const Location& location, const std::string& dir) {
+  const LocalCopy manifest_copy = fetch(location.child(manifest_name));
+  nlohmann::ordered_json manifest;
+  try {
+    manifest = nlohmann::ordered_json::parse(io::read_whole_file(manifest_copy.path()));
+    for (const auto& [name, entry] : manifest.at("files").items()) {
+      if (name.find('/') != std::string::npos || name == ".." || name == ".") {
+        throw_model(fmt::format("bundle '{}' lists a file outside it: '{}'", location.text(), name));
+      }
+      const LocalCopy file = fetch(location.child(name));
+      fs::copy_file(file.path(), fs::path(dir) / name, fs::copy_options::overwrite_existing);
+    }
+  } catch (const nlohmann::json::exception& e) {
+    throw_model(fmt::format("bundle '{}' has a damaged manifest: {}", location.text(), e.what()), "train the model again");
+  }
+  fs::copy_file(manifest_copy.path(), fs::path(dir) / manifest_name, fs::copy_options::overwrite_existing);
+}
+
+}  // namespace
+
+void save_bundle(const std::string& location, const models::Model& model, BundleInfo info,
+                 const std::function<void(const std::string& dir)>& write_extra) {
+  const OutputStaging output(location);
+  save_bundle_directory(output.path(), model, std::move(info), write_extra);
+  output.publish();
+}
+
+Location resolve_bundle_location(const std::string& text) {
+  Location location = parse_location(text);
+  if (location.name() == latest_pointer_name) {
+    const std::string pointer = read_text(location);
+    const std::string run = std::string(trim(pointer));
+    if (run.empty() || run.find('/') != std::string::npos || run == "." || run == "..") {
+      throw_model(fmt::format("'{}' does not name a run (it holds \"{}\")", location.text(), trim(pointer).substr(0, 80)),
+                  "a LATEST pointer holds one run name, such as 20191001T000000Z; run cltv run again");
+    }
+    location = location.parent().child(run);
+  }
+  if (location.name() != run_bundle_dir && exists(location.child(fmt::format("{}/{}", run_bundle_dir, manifest_name)))) {
+    location = location.child(run_bundle_dir);
+  }
+  return location;
+}
+
+LoadedBundle load_bundle(const std::string& location_text) {
+  const Location location = resolve_bundle_location(location_text);
+  if (!location.is_remote()) return load_bundle_directory(location.path);
+  const std::string dir = make_temp_dir();
+  const LocalCopy removes_dir(dir, dir);
+  download_bundle(location, dir);
+  try {
+    return load_bundle_directory(dir);
+  } catch (const Error& e) {
+    throw Error(e.kind(), fmt::format("bundle '{}': {}", location.text(), e.what()), e.hint());
   }
 }
 

@@ -7,6 +7,7 @@
 
 #include "cltv/io/reader.h"
 #include "cltv/params.h"
+#include "cltv/storage/location.h"
 
 namespace cltv::io {
 
@@ -19,7 +20,11 @@ struct InputOptions {
 
 void declare_input_params(ParamSet& params, InputOptions& options);
 
-// Resolves the schema and policy and reads the input.
+// Fetches the input (a local path, file:// or s3:// location), resolves the schema and policy, and
+// reads it; the report names the location and carries the file's SHA-256.
 ReadResult load_input(const InputOptions& options);
+// The same for an input already fetched from LOCATION to LOCAL_PATH.
+ReadResult read_fetched_input(const InputOptions& options, const storage::Location& location,
+                              const std::string& local_path);
 
 }  // namespace cltv::io

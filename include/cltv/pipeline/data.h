@@ -22,6 +22,8 @@ struct PreparedData {
 };
 
 PreparedData prepare_data(const io::InputOptions& input, const features::CleanOptions& clean);
+// The same for input already read.
+PreparedData prepare_read(io::ReadResult read, const features::CleanOptions& clean);
 
 // The population's rows at OPTIONS.as_of: features, targets (when the data reaches the target
 // period), window amount, and lifetimes-style RFM in days over all history before as-of.

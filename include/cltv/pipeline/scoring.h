@@ -7,11 +7,13 @@
 
 #include "cltv/eval/levels.h"
 #include "cltv/io/input_options.h"
+#include "cltv/pipeline/data.h"
+#include "cltv/storage/bundle.h"
 
 namespace cltv::pipeline {
 
 struct PredictOptions {
-  std::string model;
+  std::string model;  // bundle location (see storage::resolve_bundle_location)
   io::InputOptions input;
   std::optional<int64_t> as_of;  // default: first day of the month after the last transaction
   std::string out;
@@ -29,6 +31,9 @@ struct PredictOutcome {
 // Writes the predictions CSV (customer_id, prediction, [expected_spend, p_buy,] predicted_level,
 // current_monthly_spend, current_level, trend, change_pct) and the segment summary, atomically.
 PredictOutcome predict_customers(const PredictOptions& options);
+// The same with the bundle loaded and DATA prepared with the bundle's cleaning settings.
+PredictOutcome score_customers(const storage::LoadedBundle& bundle, const PreparedData& data,
+                               const PredictOptions& options);
 
 // The row of CUSTOMER in a predictions file, as "column: value" lines or JSON. Unknown customers
 // are an input error.

@@ -13,6 +13,7 @@
 #include "cltv/io/input_options.h"
 #include "cltv/models/model.h"
 #include "cltv/params.h"
+#include "cltv/pipeline/data.h"
 #include "cltv/pipeline/model_flags.h"
 #include "cltv/pipeline/split.h"
 #include "cltv/storage/bundle.h"
@@ -56,6 +57,12 @@ TrainOutcome fit_and_evaluate(const std::string& model_name, const ModelFlags& f
 TrainOutcome train_model(const ExperimentOptions& options, const std::string& model_name, const ModelFlags& flags,
                          const std::string& out);
 
+// Saves MODEL, fitted on SPLITS by fit_and_evaluate, as a bundle at the location OUT with its
+// settings, metrics and learning-curve chart.
+void save_trained_model(const std::string& out, const models::Model& model, const TrainOutcome& outcome,
+                        const Splits& splits, const ExperimentOptions& options, const ModelFlags& flags,
+                        const std::string& input_sha256);
+
 // `cltv compare`: every model in MODEL_NAMES on the same split. Rows in the order given.
 std::vector<TrainOutcome> compare_models(const ExperimentOptions& options, const std::vector<std::string>& model_names,
                                          const ModelFlags& flags, std::string& split_description);
@@ -76,6 +83,10 @@ struct EvaluateOutcome {
 // `cltv evaluate`: scores the window at as-of with a trained bundle and compares with the actual
 // spend of its target period; writes the predicted-vs-actual and decile charts to plots_dir.
 EvaluateOutcome evaluate_model(const EvaluateOptions& options);
+// Scores SET (which has targets) with BUNDLE: metrics, and the predicted-vs-actual and decile
+// charts in the location PLOTS_DIR (none when empty).
+EvaluateOutcome evaluate_dataset(const storage::LoadedBundle& bundle, const models::Dataset& set,
+                                 const eval::LevelCuts& levels, const std::string& plots_dir);
 
 // The cleaning, feature (with the model's unit columns) and level settings a bundle was trained
 // with, so evaluation and scoring build exactly the same features.

@@ -13,6 +13,7 @@
 
 #include "cltv/error.h"
 #include "cltv/generate/random.h"
+#include "cltv/progress.h"
 
 namespace cltv::models::mlp {
 namespace {
@@ -111,6 +112,7 @@ TrainedNetwork train_network(const Layout& layout, const TrainSettings& settings
       if (!std::isfinite(point.valid_loss)) diverged(epoch, "validation", point.valid_loss);
     }
     result.curve.push_back(point);
+    report_progress("training", epoch, settings.epochs, "epochs");
     if (!early_stopping) continue;
     if (point.valid_loss < best_valid) {
       best_valid = point.valid_loss;

@@ -13,6 +13,7 @@
 
 #include "cltv/error.h"
 #include "cltv/io/atomic_file.h"
+#include "cltv/progress.h"
 
 namespace cltv::models::xgb {
 namespace {
@@ -104,6 +105,7 @@ TrainedBooster train_booster(const TreeParams& params, const BoosterTask& task, 
     point.train_loss = parse_metric(line, "train");
     point.valid_loss = valid != nullptr ? parse_metric(line, "valid") : std::numeric_limits<double>::quiet_NaN();
     curve.push_back(point);
+    report_progress("boosting", point.step, params.rounds, "rounds");
     if (!std::isfinite(point.train_loss)) {
       throw_model(fmt::format("{} diverged: training {} is {} after round {}", task.objective, task.eval_metric,
                               point.train_loss, point.step),

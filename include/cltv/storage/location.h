@@ -1,0 +1,89 @@
+// Storage locations: local paths, file:// URIs and s3://bucket/key URIs, accepted wherever a
+// command reads or writes. Remote inputs are fetched to temporary local copies; remote outputs are
+// written locally first, then stored, so nothing half-written is ever visible.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "cltv/params.h"
+#include "cltv/storage/s3.h"
+
+namespace cltv::storage {
+
+struct Location {
+  enum class Kind { local, s3 };
+  Kind kind = Kind::local;
+  std::string path;    // local
+  std::string bucket;  // s3
+  std::string key;     // s3, without a leading '/'
+
+  bool is_remote() const { return kind != Kind::local; }
+  std::string text() const;  // a local path, or s3://bucket/key
+  // The location of RELATIVE ('/'-separated) under this one.
+  Location child(std::string_view relative) const;
+  // The last path component ("" for a bucket root).
+  std::string name() const;
+  Location parent() const;
+};
+
+// Parses TEXT; unsupported schemes are a config error listing the supported ones.
+Location parse_location(std::string_view text);
+
+// Declares --s3-endpoint on PARAMS: the S3-compatible endpoint every location in this process uses.
+void declare_storage_params(ParamSet& params);
+// The S3 settings in effect (endpoint from --s3-endpoint, else AWS_ENDPOINT_URL, else AWS).
+S3Options& s3_settings();
+
+// A file available locally: the file itself for local locations, else a temporary download that is
+// removed when this goes away.
+class LocalCopy {
+ public:
+  LocalCopy() = default;
+  LocalCopy(std::string path, std::string temp_dir) : path_(std::move(path)), temp_dir_(std::move(temp_dir)) {}
+  ~LocalCopy();
+  LocalCopy(LocalCopy&& other) noexcept;
+  LocalCopy& operator=(LocalCopy&& other) noexcept;
+  LocalCopy(const LocalCopy&) = delete;
+  LocalCopy& operator=(const LocalCopy&) = delete;
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+  std::string temp_dir_;  // removed with everything in it; empty for local files
+};
+
+// A fresh private temporary directory (TMPDIR respected), removed by the caller.
+std::string make_temp_dir();
+
+// The file at LOCATION, locally. Missing files are an io error naming the location.
+LocalCopy fetch(const Location& location, const ByteProgress& progress = {});
+// Stores the local file SOURCE at DESTINATION: an atomic copy locally, an upload to S3.
+void store(const std::string& source, const Location& destination, const ByteProgress& progress = {});
+// Small text objects (pointers, manifests). Writing is atomic.
+std::string read_text(const Location& location);
+void write_text(const Location& location, std::string_view text);
+bool exists(const Location& location);
+
+// Stores every file under LOCAL_DIR at DESTINATION (same relative paths), LAST_FILE (when present)
+// after all the others, so a reader who finds it finds everything it lists.
+void store_directory(const std::string& local_dir, const Location& destination,
+                     const std::string& last_file = "manifest.json", const ByteProgress& progress = {});
+
+// Where to write an output given as a location: the path itself when local, else a temporary path
+// whose content publish() stores at the location (a file, or a directory with store_directory).
+class OutputStaging {
+ public:
+  explicit OutputStaging(const std::string& location_text);
+  const std::string& path() const { return path_; }
+  const Location& location() const { return location_; }
+  void publish() const;
+
+ private:
+  Location location_;
+  LocalCopy temp_;  // owns the temporary directory when remote
+  std::string path_;
+};
+
+}  // namespace cltv::storage
