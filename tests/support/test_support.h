@@ -32,6 +32,7 @@ class TempDir {
   TempDir(const TempDir&) = delete;
   TempDir& operator=(const TempDir&) = delete;
   std::string path(const std::string& name) const { return (dir_ / name).string(); }
+  // Writes NAME (which may contain '/': folders are created) and returns its path.
   std::string write(const std::string& name, const std::string& content) const;
 
  private:

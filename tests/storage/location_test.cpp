@@ -1,0 +1,133 @@
+// Locations: parsing, path arithmetic, local fetch/store/text, directory publishing, output
+// staging, and resolving a bundle from a LATEST pointer or a run directory.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "cltv/error.h"
+#include "cltv/storage/bundle.h"
+#include "cltv/storage/location.h"
+#include "support/test_support.h"
+
+namespace cltv::storage {
+namespace {
+
+namespace fs = std::filesystem;
+
+TEST(Location, ParsesPathsFileUrisAndS3Uris) {
+  const Location local = parse_location("data/tx.csv");
+  EXPECT_FALSE(local.is_remote());
+  EXPECT_EQ(local.path, "data/tx.csv");
+
+  const Location file = parse_location("file:///tmp/tx.csv");
+  EXPECT_FALSE(file.is_remote());
+  EXPECT_EQ(file.path, "/tmp/tx.csv");
+
+  const Location s3 = parse_location("s3://bucket/exports/2019/tx.csv.gz");
+  EXPECT_TRUE(s3.is_remote());
+  EXPECT_EQ(s3.bucket, "bucket");
+  EXPECT_EQ(s3.key, "exports/2019/tx.csv.gz");
+  EXPECT_EQ(s3.text(), "s3://bucket/exports/2019/tx.csv.gz");
+  EXPECT_EQ(parse_location("s3://bucket").key, "");
+}
+
+TEST(Location, RejectsWhatItCannotReach) {
+  std::string message;
+  EXPECT_EQ(test::error_kind_of([] { parse_location("gs://bucket/key"); }, &message), ErrorKind::config);
+  EXPECT_NE(message.find("unsupported location scheme 'gs'"), std::string::npos) << message;
+  EXPECT_EQ(test::error_kind_of([] { parse_location("s3:///key"); }, &message), ErrorKind::config);
+  EXPECT_NE(message.find("no bucket"), std::string::npos) << message;
+  EXPECT_EQ(test::error_kind_of([] { parse_location("file://relative/path"); }), ErrorKind::config);
+  EXPECT_EQ(test::error_kind_of([] { parse_location(""); }), ErrorKind::config);
+}
+
+TEST(Location, ChildParentAndName) {
+  const Location models = parse_location("s3://b/cltv/models/");
+  EXPECT_EQ(models.child("LATEST").text(), "s3://b/cltv/models/LATEST");
+  EXPECT_EQ(parse_location("s3://b").child("models/LATEST").text(), "s3://b/models/LATEST");
+  const Location latest = parse_location("s3://b/cltv/models/LATEST");
+  EXPECT_EQ(latest.name(), "LATEST");
+  EXPECT_EQ(latest.parent().text(), "s3://b/cltv/models");
+  EXPECT_EQ(latest.parent().child("20191001T000000Z").child("bundle").text(), "s3://b/cltv/models/20191001T000000Z/bundle");
+  EXPECT_EQ(parse_location("s3://b/top").parent().key, "");
+
+  const Location local = parse_location("work/models/LATEST");
+  EXPECT_EQ(local.name(), "LATEST");
+  EXPECT_EQ(local.parent().path, "work/models");
+  EXPECT_EQ(parse_location("LATEST").parent().path, ".");
+  EXPECT_EQ(local.parent().child("run").path, "work/models/run");
+}
+
+TEST(Location, LocalFetchStoreAndText) {
+  const test::TempDir dir;
+  const std::string source = dir.write("source.csv", "a,b\n1,2\n");
+  const LocalCopy copy = fetch(parse_location(source));
+  EXPECT_EQ(copy.path(), source);  // local files are used in place
+
+  std::string message;
+  EXPECT_EQ(test::error_kind_of([&] { fetch(parse_location(dir.path("missing.csv"))); }, &message), ErrorKind::io);
+  EXPECT_NE(message.find("missing.csv"), std::string::npos);
+
+  // Storing creates the parent folders and copies byte for byte.
+  const Location target = parse_location(dir.path("deep/er/copy.csv"));
+  int64_t last_done = 0, last_total = 0;
+  store(source, target, [&](int64_t done, int64_t total) {
+    last_done = done;
+    last_total = total;
+  });
+  EXPECT_EQ(test::read_file(target.path), "a,b\n1,2\n");
+  EXPECT_EQ(last_done, 8);
+  EXPECT_EQ(last_total, 8);
+
+  const Location pointer = parse_location("file://" + dir.path("models/LATEST"));
+  EXPECT_FALSE(exists(pointer));
+  write_text(pointer, "run-1\n");
+  EXPECT_TRUE(exists(pointer));
+  EXPECT_EQ(read_text(pointer), "run-1\n");
+}
+
+TEST(Location, StoreDirectoryCopiesEveryFileWithTheLastFileLast) {
+  const test::TempDir dir;
+  dir.write("run/manifest.json", "{}");
+  dir.write("run/a.csv", "aaaa");
+  dir.write("run/plots/b.svg", "<svg/>");
+  std::vector<int64_t> progress;
+  store_directory(dir.path("run"), parse_location(dir.path("published")), "manifest.json",
+                  [&](int64_t done, int64_t) { progress.push_back(done); });
+  EXPECT_EQ(test::read_file(dir.path("published/a.csv")), "aaaa");
+  EXPECT_EQ(test::read_file(dir.path("published/plots/b.svg")), "<svg/>");
+  EXPECT_EQ(test::read_file(dir.path("published/manifest.json")), "{}");
+  ASSERT_FALSE(progress.empty());
+  EXPECT_EQ(progress.back(), 12);  // 4 + 6 + 2 bytes
+  EXPECT_TRUE(std::is_sorted(progress.begin(), progress.end()));
+}
+
+TEST(Location, OutputStagingIsThePathItselfLocally) {
+  const OutputStaging local("out/predictions.csv");
+  EXPECT_EQ(local.path(), "out/predictions.csv");
+  const OutputStaging remote("s3://b/out/predictions.csv");
+  EXPECT_NE(remote.path().find("predictions.csv"), std::string::npos);  // keeps the name (and .gz)
+  EXPECT_NE(remote.path(), "s3://b/out/predictions.csv");
+  EXPECT_TRUE(fs::is_directory(fs::path(remote.path()).parent_path()));
+}
+
+TEST(BundleLocation, FollowsLatestAndRunDirectories) {
+  const test::TempDir dir;
+  dir.write("models/run-7/bundle/manifest.json", "{}");
+  dir.write("models/LATEST", "run-7\n");
+  EXPECT_EQ(resolve_bundle_location(dir.path("models/LATEST")).path, dir.path("models/run-7/bundle"));
+  EXPECT_EQ(resolve_bundle_location(dir.path("models/run-7")).path, dir.path("models/run-7/bundle"));
+  EXPECT_EQ(resolve_bundle_location(dir.path("models/run-7/bundle")).path, dir.path("models/run-7/bundle"));
+
+  for (const char* bad : {"", "\n", "../elsewhere\n", "a/b\n"}) {
+    dir.write("models/LATEST", bad);
+    std::string message;
+    EXPECT_EQ(test::error_kind_of([&] { resolve_bundle_location(dir.path("models/LATEST")); }, &message),
+              ErrorKind::model)
+        << bad;
+    EXPECT_NE(message.find("does not name a run"), std::string::npos) << message;
+  }
+}
+
+}  // namespace
+}  // namespace cltv::storage
