@@ -240,7 +240,7 @@ RunOutcome run_pipeline(const RunOptions& options, RunLog& log) {
     const std::string sha = sha256_file_hex(copy.path());
     const auto bytes = static_cast<uint64_t>(fs::file_size(copy.path()));
     manifest["source"] = {{"location", source.text()}, {"sha256", sha}, {"bytes", bytes}};
-    log.end_step({{"source", source.text()}, {"bytes", thousands(bytes)}, {"sha256", sha.substr(0, 16)}});
+    log.end_step({{"source", source.text()}, {"bytes", thousands(bytes)}, {"sha256", sha}});
     return copy;
   });
 

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <nlohmann/json.hpp>
 
 namespace cltv::pipeline {
@@ -32,6 +33,21 @@ std::string utc_timestamp() {
   return fmt::format("{}.{:03d}Z", text, ms);
 }
 
+// Counts are written for people ("28,365,011"); JSON lines carry them as numbers.
+nlohmann::ordered_json json_value(const std::string& text) {
+  std::string digits;
+  bool numeric = !text.empty() && text.size() < 30;
+  for (size_t i = 0; i < text.size() && numeric; ++i) {
+    const char c = text[i];
+    if (c == ',') continue;
+    numeric = std::isdigit(static_cast<unsigned char>(c)) || (c == '.' && i > 0) || (c == '-' && i == 0);
+    digits.push_back(c);
+  }
+  if (!numeric || digits == "-" || std::count(digits.begin(), digits.end(), '.') > 1) return text;
+  if (digits.find('.') != std::string::npos) return std::stod(digits);
+  return std::stoll(digits);
+}
+
 }  // namespace
 
 RunLog::RunLog(Mode mode, int total_steps, std::FILE* out, std::FILE* result_out)
@@ -45,7 +61,7 @@ void RunLog::emit_json(std::string_view event, const Counts& fields) {
   nlohmann::ordered_json line;
   line["time"] = utc_timestamp();
   line["event"] = event;
-  for (const auto& [key, value] : fields) line[key] = value;
+  for (const auto& [key, value] : fields) line[key] = json_value(value);
   fmt::print(out_, "{}\n", line.dump());
   std::fflush(out_);
 }
