@@ -1,6 +1,7 @@
 // Civil date and time helpers: timestamps are int64 seconds since 1970-01-01 of the time as written.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -38,5 +39,8 @@ int64_t start_of_next_month(int64_t seconds);
 std::string format_date(int64_t seconds);      // YYYY-MM-DD
 std::string format_datetime(int64_t seconds);  // YYYY-MM-DD HH:MM:SS
 std::string format_month(int64_t seconds);     // YYYY-MM
+
+// TIME in UTC with a strftime FORMAT (run names, manifests and log lines).
+std::string format_utc(std::chrono::system_clock::time_point time, const char* format);
 
 }  // namespace cltv

@@ -3,6 +3,8 @@
 
 #include <fmt/format.h>
 
+#include <ctime>
+
 #include "cltv/error.h"
 
 namespace cltv {
@@ -132,5 +134,14 @@ std::string format_datetime(int64_t seconds) {
 }
 
 std::string format_month(int64_t seconds) { return format_date(seconds).substr(0, 7); }
+
+std::string format_utc(std::chrono::system_clock::time_point time, const char* format) {
+  const std::time_t t = std::chrono::system_clock::to_time_t(time);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char text[64];
+  const size_t length = std::strftime(text, sizeof text, format, &tm);
+  return std::string(text, length);
+}
 
 }  // namespace cltv

@@ -5,7 +5,6 @@
 #include <fmt/format.h>
 
 #include <chrono>
-#include <ctime>
 #include <filesystem>
 #include <functional>
 #include <nlohmann/json.hpp>
@@ -33,21 +32,21 @@ using nlohmann::ordered_json;
 constexpr int run_steps = 8;
 constexpr const char* run_manifest_name = "manifest.json";
 
-std::string utc_run_id() {
-  const std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-  std::tm tm{};
-  gmtime_r(&now, &tm);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y%m%dT%H%M%SZ", &tm);
-  return text;
-}
-
-// A run name not yet used under RUNS (a second run within the same second gets a suffix).
-std::string fresh_run_id(const fs::path& runs) {
-  const std::string base = utc_run_id();
-  std::string id = base;
-  for (int n = 2; fs::exists(runs / id) || fs::exists(runs / (id + ".incomplete")); ++n) id = fmt::format("{}-{}", base, n);
-  return id;
+// Claims a run name under RUNS by creating its "<name>.incomplete" directory (a second run within
+// the same second, even a concurrent one, gets a suffix). Returns the name.
+std::string claim_run_id(const fs::path& runs) {
+  std::error_code error;
+  fs::create_directories(runs, error);
+  if (error) {
+    throw_io(fmt::format("cannot create '{}': {}", runs.string(), error.message()), "check that --work is writable");
+  }
+  const std::string base = format_utc(std::chrono::system_clock::now(), "%Y%m%dT%H%M%SZ");
+  for (int n = 1;; ++n) {
+    const std::string id = n == 1 ? base : fmt::format("{}-{}", base, n);
+    if (fs::exists(runs / id)) continue;
+    if (fs::create_directory(runs / (id + ".incomplete"), error)) return id;
+    if (error) throw_io(fmt::format("cannot create a run directory in '{}': {}", runs.string(), error.message()));
+  }
 }
 
 std::string thousands(uint64_t value) {
@@ -132,6 +131,9 @@ auto run_step(RunLog& log, const char* name, Step&& step) {
   } catch (const Error& e) {
     log.fail_step(e.what());
     throw Error(e.kind(), fmt::format("step '{}' failed: {}", name, e.what()), e.hint());
+  } catch (const fs::filesystem_error& e) {
+    log.fail_step(e.what());
+    throw Error(ErrorKind::io, fmt::format("step '{}' failed: {}", name, e.what()), "check free disk space and permissions");
   } catch (const std::exception& e) {
     log.fail_step(e.what());
     throw Error(ErrorKind::internal, fmt::format("step '{}' failed: {}", name, e.what()));
@@ -212,12 +214,10 @@ RunOutcome run_pipeline(const RunOptions& options, RunLog& log) {
     ~RestoreSink() { set_progress_sink(sink); }
   } restore{set_progress_sink(&log)};
 
-  fs::create_directories(work / "runs");
   RunOutcome outcome;
-  outcome.run_id = fresh_run_id(work / "runs");
+  outcome.run_id = claim_run_id(work / "runs");
   const fs::path final_dir = work / "runs" / outcome.run_id;
   const fs::path dir = work / "runs" / (outcome.run_id + ".incomplete");
-  fs::create_directories(dir);
   struct RemoveIncomplete {
     fs::path dir;
     ~RemoveIncomplete() {
@@ -228,7 +228,7 @@ RunOutcome run_pipeline(const RunOptions& options, RunLog& log) {
 
   ordered_json manifest;
   manifest["run"] = outcome.run_id;
-  manifest["created_utc"] = outcome.run_id;
+  manifest["created_utc"] = format_utc(std::chrono::system_clock::now(), "%Y-%m-%dT%H:%M:%SZ");
   manifest["cltv_version"] = version;
   manifest["model"] = options.model;
 

@@ -8,6 +8,8 @@
 #include <cctype>
 #include <nlohmann/json.hpp>
 
+#include "cltv/time.h"
+
 namespace cltv::pipeline {
 namespace {
 
@@ -24,13 +26,8 @@ std::string amount_text(int64_t value, std::string_view unit) {
 
 std::string utc_timestamp() {
   const auto now = std::chrono::system_clock::now();
-  const std::time_t t = std::chrono::system_clock::to_time_t(now);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
   const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%S", &tm);
-  return fmt::format("{}.{:03d}Z", text, ms);
+  return fmt::format("{}.{:03d}Z", format_utc(now, "%Y-%m-%dT%H:%M:%S"), ms);
 }
 
 // Counts are written for people ("28,365,011"); JSON lines carry them as numbers.

@@ -6,7 +6,6 @@
 
 #include <cctype>
 #include <chrono>
-#include <ctime>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <random>
@@ -16,6 +15,7 @@
 #include "cltv/models/registry.h"
 #include "cltv/sha256.h"
 #include "cltv/storage/location.h"
+#include "cltv/time.h"
 #include "cltv/version.h"
 
 namespace cltv::storage {
@@ -23,15 +23,6 @@ namespace {
 
 namespace fs = std::filesystem;
 constexpr const char* manifest_name = "manifest.json";
-
-std::string utc_now() {
-  const std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-  std::tm tm{};
-  gmtime_r(&now, &tm);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return text;
-}
 
 std::string sibling_name(const fs::path& dir, const char* tag) {
   std::random_device random;
@@ -68,7 +59,7 @@ void save_bundle_directory(const std::string& dir, const models::Model& model, B
   try {
     model.save(staging.string());
     if (write_extra) write_extra(staging.string());
-    info.created_utc = utc_now();
+    info.created_utc = format_utc(std::chrono::system_clock::now(), "%Y-%m-%dT%H:%M:%SZ");
     info.cltv_version = version;
     nlohmann::ordered_json manifest;
     manifest["format_version"] = bundle_format_version;
