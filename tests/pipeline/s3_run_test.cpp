@@ -82,6 +82,14 @@ TEST_F(S3Run, FullRunOnS3ThenPredictFromLatestGivesTheSamePredictions) {
                                   "--schema", "lpoint", "--on-bad-row", "skip", "--s3-endpoint", endpoint, "--out", out});
   ASSERT_EQ(predicted.exit_code, 0) << predicted.err;
   EXPECT_EQ(test::read_file(out), test::read_file(run_dir + "/predictions.csv"));
+
+  // Outputs can be remote too: the predictions and their segment summary land on S3 whole.
+  const auto to_s3 = run_cli({"predict", "--model", run_dir, "--input", source, "--schema", "lpoint", "--on-bad-row",
+                              "skip", "--s3-endpoint", endpoint, "--out", prefix + "/scored/predictions.csv"});
+  ASSERT_EQ(to_s3.exit_code, 0) << to_s3.err;
+  EXPECT_EQ(client.get_text(test::kTestBucket, key_prefix + "/scored/predictions.csv"),
+            test::read_file(run_dir + "/predictions.csv"));
+  EXPECT_EQ(client.get_text(test::kTestBucket, key_prefix + "/scored/predictions.segments.json").substr(0, 1), "{");
 }
 
 TEST_F(S3Run, MissingBucketKeyAndWrongCredentialsAreClearWithoutSecrets) {
