@@ -173,7 +173,9 @@ void ParamSet::apply_config_file(const std::string& path) const {
     throw_config(fmt::format("config file '{}' must hold one JSON object", path),
                  "write {\"flag-name\": value, ...}");
   }
-  for (const auto& [key, value] : config.items()) {
+  for (const auto& item : config.items()) {
+    const std::string& key = item.key();
+    const nlohmann::json& value = item.value();
     if (key == "config") throw_config(fmt::format("config file '{}': key 'config' cannot nest config files", path));
     if (value.is_object() || value.is_null()) {
       throw_config(fmt::format("config file '{}': key '{}' must be a string, number, boolean or list", path, key));
