@@ -12,6 +12,7 @@
 #include "cltv/error.h"
 #include "cltv/eval/metrics_json.h"
 #include "cltv/io/atomic_file.h"
+#include "cltv/io/inspect.h"
 #include "cltv/models/registry.h"
 #include "cltv/pipeline/data.h"
 #include "cltv/pipeline/scoring.h"
@@ -254,9 +255,16 @@ RunOutcome run_pipeline(const RunOptions& options, RunLog& log) {
   experiment.levels = options.levels;
   experiment.split.seed = options.seed;
   const PreparedData data = run_step(log, "clean", [&] {
-    PreparedData prepared = prepare_read(io::read_fetched_input(experiment.input, source, local.path()), experiment.clean);
+    io::ReadResult read = io::read_fetched_input(experiment.input, source, local.path());
+    const io::InspectReport profile = io::inspect(read);
+    io::write_file_atomically((dir / "inspect.json").string(), io::inspect_json(profile));
+    PreparedData prepared = prepare_read(std::move(read), experiment.clean);
     log.end_step({{"lines read", thousands(prepared.read.rows_read)},
                   {"rejected", thousands(prepared.read.rejected)},
+                  {"customers", thousands(profile.customers)},
+                  {"months", profile.months.empty() ? std::string("none")
+                                                    : fmt::format("{} to {}", profile.months.front().month,
+                                                                  profile.months.back().month)},
                   {"baskets removed", thousands(prepared.clean.removed_baskets.size())},
                   {"lines kept", thousands(prepared.clean.rows_out)}});
     return prepared;

@@ -85,7 +85,7 @@ TEST_F(RunCli, WritesAVerifiedRunAndPublishesItWithLatest) {
   EXPECT_EQ(manifest["valid_as_of"], "2019-09-01");
   EXPECT_EQ(manifest["score_as_of"], "2019-10-01");
   EXPECT_NE(manifest["split"].get<std::string>().find("train at 2019-08-01"), std::string::npos) << manifest["split"];
-  for (const char* file : {"predictions.csv", "segments.json", "metrics.json", "report.md", "bundle/manifest.json",
+  for (const char* file : {"inspect.json", "predictions.csv", "segments.json", "metrics.json", "report.md", "bundle/manifest.json",
                            "plots/predicted_vs_actual.csv", "plots/deciles.csv"}) {
     ASSERT_TRUE(manifest["files"].contains(file)) << file;
   }
@@ -103,6 +103,8 @@ TEST_F(RunCli, WritesAVerifiedRunAndPublishesItWithLatest) {
   for (const auto& [name, entry] : manifest["files"].items()) {
     EXPECT_EQ(sha256_file_hex(work + "/models/" + id + "/" + name), entry["sha256"]) << name;
   }
+  const auto profile = nlohmann::json::parse(test::read_file(run_dir + "/inspect.json"));
+  EXPECT_EQ(profile["months"].size(), 4u);  // June to September, before cleaning
   const auto metrics = nlohmann::json::parse(test::read_file(run_dir + "/metrics.json"));
   EXPECT_TRUE(metrics.contains("train"));
   EXPECT_TRUE(metrics["evaluation"].contains("mae_log1p"));
