@@ -15,10 +15,10 @@
 #endif
 
 #include <algorithm>
+#include <atomic>
 #include <charconv>
 #include <cmath>
 #include <cstring>
-#include <atomic>
 #include <deque>
 #include <functional>
 #include <mutex>
@@ -27,6 +27,7 @@
 
 #include "cltv/error.h"
 #include "cltv/io/atomic_file.h"
+#include "cltv/progress.h"
 #include "cltv/time.h"
 #include "record_scanner.h"
 #include "string_index.h"
@@ -361,7 +362,11 @@ struct ParsePlan {
   std::string_view data;
   std::vector<FieldPositions> layouts;  // one per accepted field count
   bool keep_spans = false;
+  std::atomic<uint64_t>* parsed_bytes = nullptr;  // across chunks, for progress reports
 };
+
+// Records between two progress reports of one chunk parser.
+constexpr uint64_t progress_every_records = 1 << 16;
 
 class ChunkParser {
  public:
@@ -378,6 +383,7 @@ class ChunkParser {
     const std::string_view data = plan_.data;
     size_t pos = out_.begin;
     uint64_t line = 0;  // 0-based line of the current record within the chunk
+    size_t reported = pos;
     while (pos < out_.end) {
       size_t record_end = 0, newlines = 0;
       bool quote_error = false;
@@ -390,6 +396,11 @@ class ChunkParser {
         parse_record(start, record_end, line, quote_error);
       }
       line += std::max<size_t>(newlines, 1);
+      if (out_.rows_read % progress_every_records == 0 && plan_.parsed_bytes != nullptr) {
+        const uint64_t done = plan_.parsed_bytes->fetch_add(pos - reported) + (pos - reported);
+        reported = pos;
+        report_progress("parse", static_cast<int64_t>(done), static_cast<int64_t>(data.size()), "bytes");
+      }
     }
     out_.stopped_at = pos;
     out_.newlines = line;
@@ -888,6 +899,8 @@ ReadResult parse_transactions(std::string_view data, const std::string& source, 
   plan.table = &result.table;
   plan.data = data;
   plan.keep_spans = options.on_bad_row.policy == BadRowPolicy::quarantine;
+  std::atomic<uint64_t> parsed_bytes{0};
+  plan.parsed_bytes = &parsed_bytes;
   const Header header = resolve_header(data, start, schema, source, plan);
   if (header.data_start >= data.size()) {
     throw_input(fmt::format("'{}' has a header but no data rows", source), "expected at least one transaction row");
@@ -900,6 +913,7 @@ ReadResult parse_transactions(std::string_view data, const std::string& source, 
   const bool aligned = std::all_of(chunks.begin(), chunks.end(), [](const ChunkResult& c) { return c.stopped_at == c.end; });
   if (!aligned) {
     // Malformed quoting made a chunk boundary fall inside a record: parse sequentially instead.
+    parsed_bytes = 0;
     chunks = parse_chunks(plan, {header.data_start, data.size()});
   }
 
