@@ -12,7 +12,9 @@
 namespace cltv::io {
 
 void declare_input_params(ParamSet& params, InputOptions& options) {
-  params.add_required_text("input", options.input, "transaction file (CSV or whitespace text, optionally .gz): a path, file:///path or s3://bucket/key");
+  params.add_required_text("input", options.input,
+                           "transaction file (CSV or whitespace text, optionally .gz): a path, file:///path or "
+                           "s3://bucket/key");
   params.add_required_text(
       "schema", options.schema,
       fmt::format("input schema: {} or a JSON schema file", fmt::join(builtin_schema_names(), ", ")),
@@ -47,7 +49,7 @@ ReadResult read_fetched_input(const InputOptions& options, const storage::Locati
   try {
     ReadResult result = read_transactions(local_path, schema, read_options);
     result.report.source = location.text();
-    result.report.sha256 = sha256_file_hex(local_path);
+    if (options.fingerprint) result.report.sha256 = sha256_file_hex(local_path);
     return result;
   } catch (const Error& e) {
     if (!location.is_remote()) throw;

@@ -10,7 +10,9 @@
 namespace cltv::pipeline {
 
 PreparedData prepare_data(const io::InputOptions& input, const features::CleanOptions& clean) {
-  return prepare_read(io::load_input(input), clean);
+  io::InputOptions fingerprinted = input;
+  fingerprinted.fingerprint = true;
+  return prepare_read(io::load_input(fingerprinted), clean);
 }
 
 PreparedData prepare_read(io::ReadResult read, const features::CleanOptions& clean) {

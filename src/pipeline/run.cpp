@@ -259,6 +259,7 @@ RunOutcome run_pipeline(const RunOptions& options, RunLog& log) {
     const io::InspectReport profile = io::inspect(read);
     io::write_file_atomically((dir / "inspect.json").string(), io::inspect_json(profile));
     PreparedData prepared = prepare_read(std::move(read), experiment.clean);
+    prepared.input_sha256 = manifest["source"]["sha256"].get<std::string>();  // hashed once, by the fetch step
     log.end_step({{"lines read", thousands(prepared.read.rows_read)},
                   {"rejected", thousands(prepared.read.rejected)},
                   {"customers", thousands(profile.customers)},

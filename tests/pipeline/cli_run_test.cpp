@@ -103,6 +103,8 @@ TEST_F(RunCli, WritesAVerifiedRunAndPublishesItWithLatest) {
   for (const auto& [name, entry] : manifest["files"].items()) {
     EXPECT_EQ(sha256_file_hex(work + "/models/" + id + "/" + name), entry["sha256"]) << name;
   }
+  const auto bundle = nlohmann::json::parse(test::read_file(run_dir + "/bundle/manifest.json"));
+  EXPECT_EQ(bundle["training_input_sha256"], manifest["source"]["sha256"]);
   const auto profile = nlohmann::json::parse(test::read_file(run_dir + "/inspect.json"));
   EXPECT_EQ(profile["months"].size(), 4u);  // June to September, before cleaning
   const auto metrics = nlohmann::json::parse(test::read_file(run_dir + "/metrics.json"));

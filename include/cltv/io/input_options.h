@@ -16,12 +16,13 @@ struct InputOptions {
   std::string schema;
   std::string on_bad_row;
   int64_t threads = 0;
+  bool fingerprint = false;  // also compute the file's SHA-256 (ReadReport::sha256); not a flag
 };
 
 void declare_input_params(ParamSet& params, InputOptions& options);
 
 // Fetches the input (a local path, file:// or s3:// location), resolves the schema and policy, and
-// reads it; the report names the location and carries the file's SHA-256.
+// reads it; the report names the location (and carries the file's SHA-256 when asked).
 ReadResult load_input(const InputOptions& options);
 // The same for an input already fetched from LOCATION to LOCAL_PATH.
 ReadResult read_fetched_input(const InputOptions& options, const storage::Location& location,

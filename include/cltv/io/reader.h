@@ -38,7 +38,7 @@ struct RowProblem {
 
 struct ReadReport {
   std::string source;
-  std::string sha256;  // of the file as read; set by load_input
+  std::string sha256;  // of the file as read; set by load_input when asked to fingerprint
   uint64_t bytes = 0;
   bool header_line = false;
   uint64_t blank_lines = 0;
