@@ -14,7 +14,9 @@ Command make_evaluate_command() {
   };
   auto o = std::make_shared<Options>();
   Command command{"evaluate", "Evaluate a trained model on the window at --as-of against actual spend", {}, {}, {}};
-  command.params.add_required_text("model", o->evaluate.model, "model bundle (the --out of cltv train), a run directory, or ARTIFACTS/models/LATEST; local or s3://");
+  command.params.add_required_text("model", o->evaluate.model,
+                                   "model bundle (the --out of cltv train), a run directory, or "
+                                   "ARTIFACTS/models/LATEST; local or s3://");
   io::declare_input_params(command.params, o->evaluate.input);
   command.params.add_date("as-of", o->evaluate.as_of, true, "first day of the target period to evaluate");
   command.params.add_text("plots", o->evaluate.plots_dir, "plots",

@@ -13,7 +13,9 @@ Command make_predict_command() {
   };
   auto o = std::make_shared<Options>();
   Command command{"predict", "Predict each customer's spend for the month after the data, with levels and trends", {}, {}, {}};
-  command.params.add_required_text("model", o->predict.model, "model bundle (the --out of cltv train), a run directory, or ARTIFACTS/models/LATEST; local or s3://");
+  command.params.add_required_text("model", o->predict.model,
+                                   "model bundle (the --out of cltv train), a run directory, or "
+                                   "ARTIFACTS/models/LATEST; local or s3://");
   io::declare_input_params(command.params, o->predict.input);
   command.params.add_date("as-of", o->predict.as_of, false,
                           "first day of the period to predict (default: the month after the last transaction)");
