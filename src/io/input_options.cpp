@@ -4,7 +4,6 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
-#include "cltv/error.h"
 #include "cltv/progress.h"
 #include "cltv/sha256.h"
 #include "cltv/storage/location.h"
@@ -46,21 +45,10 @@ ReadResult read_fetched_input(const InputOptions& options, const storage::Locati
   ReadOptions read_options;
   read_options.on_bad_row = parse_bad_row_option(options.on_bad_row);
   read_options.threads = static_cast<unsigned>(options.threads);
-  try {
-    ReadResult result = read_transactions(local_path, schema, read_options);
-    result.report.source = location.text();
-    if (options.fingerprint) result.report.sha256 = sha256_file_hex(local_path);
-    return result;
-  } catch (const Error& e) {
-    if (!location.is_remote()) throw;
-    // Name the remote location, not the temporary copy, in the message.
-    std::string message = e.what();
-    for (size_t at = message.find(local_path); at != std::string::npos; at = message.find(local_path, at)) {
-      message.replace(at, local_path.size(), location.text());
-      at += location.text().size();
-    }
-    throw Error(e.kind(), std::move(message), e.hint());
-  }
+  read_options.source_name = location.text();  // not the temporary copy of a remote input
+  ReadResult result = read_transactions(local_path, schema, read_options);
+  if (options.fingerprint) result.report.sha256 = sha256_file_hex(local_path);
+  return result;
 }
 
 }  // namespace cltv::io

@@ -56,29 +56,30 @@ namespace {
 // ---------------------------------------------------------------------------------------------
 // Loading bytes.
 
+// The bytes of the file at PATH; NAME stands for it in messages.
 class InputBytes {
  public:
-  explicit InputBytes(const std::string& path) {
+  InputBytes(const std::string& path, const std::string& name) {
     fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd_ < 0) {
-      throw_io(fmt::format("cannot open '{}': {}", path, std::strerror(errno)),
+      throw_io(fmt::format("cannot open '{}': {}", name, std::strerror(errno)),
                "check the path and that the file is readable");
     }
     struct stat st {};
     if (::fstat(fd_, &st) != 0 || !S_ISREG(st.st_mode)) {
-      throw_io(fmt::format("'{}' is not a regular file", path), "give the path of a transaction file");
+      throw_io(fmt::format("'{}' is not a regular file", name), "give the path of a transaction file");
     }
     size_ = static_cast<size_t>(st.st_size);
     if (size_ == 0) {
-      throw_input(fmt::format("'{}' is empty", path), "expected a transaction file with a header and data rows");
+      throw_input(fmt::format("'{}' is empty", name), "expected a transaction file with a header and data rows");
     }
     void* mapped = ::mmap(nullptr, size_, PROT_READ, MAP_PRIVATE, fd_, 0);
-    if (mapped == MAP_FAILED) throw_io(fmt::format("cannot map '{}': {}", path, std::strerror(errno)));
+    if (mapped == MAP_FAILED) throw_io(fmt::format("cannot map '{}': {}", name, std::strerror(errno)));
     map_ = static_cast<const char*>(mapped);
     ::madvise(mapped, size_, MADV_SEQUENTIAL | MADV_WILLNEED);
     if (size_ >= 2 && static_cast<unsigned char>(map_[0]) == 0x1f &&
         static_cast<unsigned char>(map_[1]) == 0x8b) {
-      gunzip(path);
+      gunzip(name);
       release_map();
     }
   }
@@ -99,7 +100,7 @@ class InputBytes {
     map_ = nullptr;
   }
 
-  void gunzip(const std::string& path) {
+  void gunzip(const std::string& name) {
     z_stream zs{};
     if (inflateInit2(&zs, 15 + 32) != Z_OK) throw_internal("zlib inflateInit2 failed");
     zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(map_));
@@ -138,12 +139,12 @@ class InputBytes {
     }
     inflateEnd(&zs);
     if (rc != Z_STREAM_END) {
-      throw_input(fmt::format("'{}' is a damaged or truncated gzip file", path),
+      throw_input(fmt::format("'{}' is a damaged or truncated gzip file", name),
                   "check the download, for example with gzip -t");
     }
     inflated_.resize(produced);
     inflated_.shrink_to_fit();
-    if (inflated_.empty()) throw_input(fmt::format("'{}' is empty once decompressed", path));
+    if (inflated_.empty()) throw_input(fmt::format("'{}' is empty once decompressed", name));
   }
 
   int fd_ = -1;
@@ -938,8 +939,9 @@ ReadResult parse_transactions(std::string_view data, const std::string& source, 
 }
 
 ReadResult read_transactions(const std::string& path, const Schema& schema, const ReadOptions& options) {
-  const InputBytes bytes(path);
-  return parse_transactions(bytes.view(), path, schema, options);
+  const std::string& name = options.source_name.empty() ? path : options.source_name;
+  const InputBytes bytes(path, name);
+  return parse_transactions(bytes.view(), name, schema, options);
 }
 
 }  // namespace cltv::io
