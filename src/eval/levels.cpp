@@ -10,19 +10,13 @@
 #include <string>
 
 #include "cltv/error.h"
+#include "cltv/text.h"
 
 namespace cltv::eval {
 namespace {
 
 constexpr const char* levels_hint =
     "give strictly increasing positive amounts separated by commas, e.g. --levels 100000,250000,500000,800000,1500000";
-
-std::string_view trim(std::string_view text) {
-  const auto first = text.find_first_not_of(" \t");
-  if (first == std::string_view::npos) return {};
-  const auto last = text.find_last_not_of(" \t");
-  return text.substr(first, last - first + 1);
-}
 
 }  // namespace
 
@@ -34,11 +28,12 @@ int level_of(double spend, const LevelCuts& levels) {
 LevelCuts parse_level_cuts(std::string_view text) {
   LevelCuts result;
   result.cuts.clear();
-  if (trim(text).empty()) throw_config("--levels: the list of level cuts is empty", levels_hint);
+  if (trim(text, " \t").empty()) throw_config("--levels: the list of level cuts is empty", levels_hint);
   size_t start = 0;
   while (true) {
     const size_t comma = text.find(',', start);
-    const std::string_view item = trim(text.substr(start, comma == std::string_view::npos ? text.size() - start : comma - start));
+    const std::string_view item =
+        trim(text.substr(start, comma == std::string_view::npos ? text.size() - start : comma - start), " \t");
     double value = 0;
     const auto [ptr, ec] = std::from_chars(item.data(), item.data() + item.size(), value);
     if (item.empty() || ec != std::errc() || ptr != item.data() + item.size() || !std::isfinite(value)) {

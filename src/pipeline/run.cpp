@@ -21,6 +21,7 @@
 #include "cltv/sha256.h"
 #include "cltv/storage/bundle.h"
 #include "cltv/storage/location.h"
+#include "cltv/storage/manifest.h"
 #include "cltv/time.h"
 #include "cltv/version.h"
 
@@ -31,7 +32,6 @@ namespace fs = std::filesystem;
 using nlohmann::ordered_json;
 
 constexpr int run_steps = 8;
-constexpr const char* run_manifest_name = "manifest.json";
 
 // Claims a run name under RUNS by creating its "<name>.incomplete" directory (a second run within
 // the same second, even a concurrent one, gets a suffix). Returns the name.
@@ -105,21 +105,6 @@ Windows plan_windows(const TransactionTable& table, const features::FeatureOptio
     w.note = w.note.empty() ? fallback : w.note + "; " + fallback;
   }
   return w;
-}
-
-ordered_json files_json(const fs::path& dir) {
-  std::vector<std::string> names;
-  for (const auto& entry : fs::recursive_directory_iterator(dir)) {
-    if (entry.is_regular_file()) names.push_back(fs::relative(entry.path(), dir).generic_string());
-  }
-  std::sort(names.begin(), names.end());
-  ordered_json files = ordered_json::object();
-  for (const auto& name : names) {
-    if (name == run_manifest_name) continue;
-    const fs::path path = dir / name;
-    files[name] = {{"sha256", sha256_file_hex(path.string())}, {"bytes", fs::file_size(path)}};
-  }
-  return files;
 }
 
 // Runs STEP between the log's begin and end lines; a failure is logged and re-thrown naming the
@@ -336,9 +321,9 @@ RunOutcome run_pipeline(const RunOptions& options, RunLog& log) {
     const size_t paths = summary.find("predictions: ");
     if (paths != std::string::npos) summary.erase(paths);  // the temporary paths mean nothing later
     io::write_file_atomically((dir / "report.md").string(), report_text(outcome.run_id, manifest, metrics, summary));
-    manifest["files"] = files_json(dir);
-    manifest["manifest_sha256"] = sha256_hex(manifest.dump());
-    io::write_file_atomically((dir / run_manifest_name).string(), manifest.dump(2) + "\n");
+    manifest["files"] = storage::file_checksums(dir.string());
+    manifest["manifest_sha256"] = storage::manifest_checksum(manifest);
+    io::write_file_atomically((dir / storage::manifest_file_name).string(), manifest.dump(2) + "\n");
     fs::rename(dir, final_dir);
     log.end_step({{"run", final_dir.string()}, {"files", std::to_string(manifest["files"].size() + 1)}});
     return 0;
@@ -350,7 +335,7 @@ RunOutcome run_pipeline(const RunOptions& options, RunLog& log) {
   const storage::Location published = models.child(outcome.run_id);
   const storage::Location latest = models.child(storage::latest_pointer_name);
   run_step(log, "publish", [&] {
-    storage::store_directory(outcome.run_dir, published, run_manifest_name, [&](int64_t done, int64_t total) {
+    storage::store_directory(outcome.run_dir, published, storage::manifest_file_name, [&](int64_t done, int64_t total) {
       log.update("upload", done, total, "bytes");
     });
     storage::write_text(latest, outcome.run_id + "\n");

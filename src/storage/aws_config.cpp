@@ -13,6 +13,7 @@
 
 #include "cltv/error.h"
 #include "cltv/storage/s3.h"
+#include "cltv/text.h"
 
 namespace cltv::storage {
 namespace {
@@ -23,13 +24,6 @@ using IniFile = std::map<std::string, IniSection>;
 std::string environment(const char* name) {
   const char* value = std::getenv(name);
   return value == nullptr ? std::string() : std::string(value);
-}
-
-std::string trim(const std::string& text) {
-  const auto first = text.find_first_not_of(" \t\r\n");
-  if (first == std::string::npos) return {};
-  const auto last = text.find_last_not_of(" \t\r\n");
-  return text.substr(first, last - first + 1);
 }
 
 std::string home_directory() {
@@ -56,15 +50,15 @@ std::optional<IniFile> read_ini(const std::string& path) {
   std::string line;
   while (std::getline(in, line)) {
     if (!line.empty() && (line[0] == ' ' || line[0] == '\t')) continue;
-    const std::string text = trim(line);
+    const std::string_view text = trim(line);
     if (text.empty() || text[0] == '#' || text[0] == ';') continue;
     if (text.front() == '[' && text.back() == ']') {
-      current = &sections[trim(text.substr(1, text.size() - 2))];
+      current = &sections[std::string(trim(text.substr(1, text.size() - 2)))];
       continue;
     }
     const auto equals = text.find('=');
     if (current == nullptr || equals == std::string::npos) continue;
-    (*current)[trim(text.substr(0, equals))] = trim(text.substr(equals + 1));
+    (*current)[std::string(trim(text.substr(0, equals)))] = trim(text.substr(equals + 1));
   }
   return sections;
 }

@@ -4,7 +4,6 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
-#include <cctype>
 #include <chrono>
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -14,7 +13,9 @@
 #include "cltv/io/atomic_file.h"
 #include "cltv/models/registry.h"
 #include "cltv/sha256.h"
+#include "cltv/text.h"
 #include "cltv/storage/location.h"
+#include "cltv/storage/manifest.h"
 #include "cltv/time.h"
 #include "cltv/version.h"
 
@@ -22,24 +23,11 @@ namespace cltv::storage {
 namespace {
 
 namespace fs = std::filesystem;
-constexpr const char* manifest_name = "manifest.json";
 
 std::string sibling_name(const fs::path& dir, const char* tag) {
   std::random_device random;
   return (dir.parent_path() / fmt::format(".{}.{}-{}-{:08x}", dir.filename().string(), tag, ::getpid(), random()))
       .string();
-}
-
-std::string_view trim(std::string_view text) {
-  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front()))) text.remove_prefix(1);
-  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.remove_suffix(1);
-  return text;
-}
-
-// The checksum covers the manifest's canonical text without the checksum itself.
-std::string manifest_checksum(nlohmann::ordered_json manifest) {
-  manifest.erase("manifest_sha256");
-  return sha256_hex(manifest.dump());
 }
 
 void save_bundle_directory(const std::string& dir, const models::Model& model, BundleInfo info,
@@ -69,17 +57,12 @@ void save_bundle_directory(const std::string& dir, const models::Model& model, B
     manifest["feature_names"] = info.feature_names;
     manifest["pipeline"] = nlohmann::ordered_json::parse(info.pipeline_json);
     manifest["training_input_sha256"] = info.training_input_sha256;
-    nlohmann::ordered_json files = nlohmann::ordered_json::object();
-    std::vector<fs::path> written;
-    for (const auto& entry : fs::directory_iterator(staging)) written.push_back(entry.path());
-    std::sort(written.begin(), written.end());
-    for (const auto& path : written) {
-      if (!fs::is_regular_file(path)) throw_internal(fmt::format("model wrote a non-file '{}'", path.string()));
-      files[path.filename().string()] = {{"sha256", sha256_file_hex(path.string())}, {"bytes", fs::file_size(path)}};
+    for (const auto& entry : fs::directory_iterator(staging)) {
+      if (!entry.is_regular_file()) throw_internal(fmt::format("model wrote a non-file '{}'", entry.path().string()));
     }
-    manifest["files"] = files;
+    manifest["files"] = file_checksums(staging.string());
     manifest["manifest_sha256"] = manifest_checksum(manifest);
-    io::write_file_atomically((staging / manifest_name).string(), manifest.dump(2) + "\n");
+    io::write_file_atomically((staging / manifest_file_name).string(), manifest.dump(2) + "\n");
 
     // Swap the staged bundle in; a previous bundle is moved aside first and removed after.
     std::string previous;
@@ -98,12 +81,12 @@ void save_bundle_directory(const std::string& dir, const models::Model& model, B
 
 LoadedBundle load_bundle_directory(const std::string& dir) {
   const fs::path root(dir);
-  const fs::path manifest_path = root / manifest_name;
+  const fs::path manifest_path = root / manifest_file_name;
   if (!fs::is_directory(root)) {
     throw_io(fmt::format("model '{}' does not exist or is not a directory", dir), "give the --out of cltv train");
   }
   if (!fs::exists(manifest_path)) {
-    throw_model(fmt::format("model '{}' has no {}", dir, manifest_name), "the bundle is incomplete; train it again");
+    throw_model(fmt::format("model '{}' has no {}", dir, manifest_file_name), "the bundle is incomplete; train it again");
   }
   nlohmann::ordered_json manifest;
   try {
@@ -148,23 +131,22 @@ LoadedBundle load_bundle_directory(const std::string& dir) {
   }
 }
 
-// Downloads the bundle at LOCATION (manifest first, then every file it lists) into DIR.
+// Downloads the bundle at LOCATION into DIR: the manifest, then every file it lists (loading
+// verifies them).
 void download_bundle(const Location& location, const std::string& dir) {
-  const LocalCopy manifest_copy = fetch(location.child(manifest_name));
-  nlohmann::ordered_json manifest;
+  const std::string manifest_path = (fs::path(dir) / manifest_file_name).string();
+  fetch_to(location.child(manifest_file_name), manifest_path);
   try {
-    manifest = nlohmann::ordered_json::parse(io::read_whole_file(manifest_copy.path()));
+    const auto manifest = nlohmann::ordered_json::parse(io::read_whole_file(manifest_path));
     for (const auto& [name, entry] : manifest.at("files").items()) {
       if (name.find('/') != std::string::npos || name == ".." || name == ".") {
         throw_model(fmt::format("bundle '{}' lists a file outside it: '{}'", location.text(), name));
       }
-      const LocalCopy file = fetch(location.child(name));
-      fs::copy_file(file.path(), fs::path(dir) / name, fs::copy_options::overwrite_existing);
+      fetch_to(location.child(name), (fs::path(dir) / name).string());
     }
   } catch (const nlohmann::json::exception& e) {
     throw_model(fmt::format("bundle '{}' has a damaged manifest: {}", location.text(), e.what()), "train the model again");
   }
-  fs::copy_file(manifest_copy.path(), fs::path(dir) / manifest_name, fs::copy_options::overwrite_existing);
 }
 
 }  // namespace
@@ -187,7 +169,7 @@ Location resolve_bundle_location(const std::string& text) {
     }
     location = location.parent().child(run);
   }
-  if (location.name() != run_bundle_dir && exists(location.child(fmt::format("{}/{}", run_bundle_dir, manifest_name)))) {
+  if (location.name() != run_bundle_dir && exists(location.child(fmt::format("{}/{}", run_bundle_dir, manifest_file_name)))) {
     location = location.child(run_bundle_dir);
   }
   return location;
@@ -196,11 +178,10 @@ Location resolve_bundle_location(const std::string& text) {
 LoadedBundle load_bundle(const std::string& location_text) {
   const Location location = resolve_bundle_location(location_text);
   if (!location.is_remote()) return load_bundle_directory(location.path);
-  const std::string dir = make_temp_dir();
-  const LocalCopy removes_dir(dir, dir);
-  download_bundle(location, dir);
+  const TemporaryDirectory dir;
+  download_bundle(location, dir.path());
   try {
-    return load_bundle_directory(dir);
+    return load_bundle_directory(dir.path());
   } catch (const Error& e) {
     throw Error(e.kind(), fmt::format("bundle '{}': {}", location.text(), e.what()), e.hint());
   }

@@ -145,28 +145,27 @@ void declare_storage_params(ParamSet& params) {
                      }});
 }
 
-LocalCopy::~LocalCopy() { remove_tree(temp_dir_); }
-
-LocalCopy::LocalCopy(LocalCopy&& other) noexcept
-    : path_(std::move(other.path_)), temp_dir_(std::exchange(other.temp_dir_, std::string())) {}
-
-LocalCopy& LocalCopy::operator=(LocalCopy&& other) noexcept {
-  if (this != &other) {
-    remove_tree(temp_dir_);
-    path_ = std::move(other.path_);
-    temp_dir_ = std::exchange(other.temp_dir_, std::string());
-  }
-  return *this;
-}
-
-std::string make_temp_dir() {
+TemporaryDirectory::TemporaryDirectory() {
   std::string pattern = (fs::temp_directory_path() / "cltv-XXXXXX").string();
   if (mkdtemp(pattern.data()) == nullptr) {
     throw_io(fmt::format("cannot create a temporary directory in '{}': {}", fs::temp_directory_path().string(),
                          std::strerror(errno)),
              "set TMPDIR to a writable directory with free space");
   }
-  return pattern;
+  path_ = pattern;
+}
+
+TemporaryDirectory::~TemporaryDirectory() { remove_tree(path_); }
+
+TemporaryDirectory::TemporaryDirectory(TemporaryDirectory&& other) noexcept
+    : path_(std::exchange(other.path_, std::string())) {}
+
+TemporaryDirectory& TemporaryDirectory::operator=(TemporaryDirectory&& other) noexcept {
+  if (this != &other) {
+    remove_tree(path_);
+    path_ = std::exchange(other.path_, std::string());
+  }
+  return *this;
 }
 
 LocalCopy fetch(const Location& location, const ByteProgress& progress) {
@@ -174,13 +173,20 @@ LocalCopy fetch(const Location& location, const ByteProgress& progress) {
     if (!fs::exists(location.path)) {
       throw_io(fmt::format("'{}' does not exist", location.path), "check the path");
     }
-    return LocalCopy(location.path, "");
+    return LocalCopy(location.path);
   }
-  const std::string dir = make_temp_dir();
-  const std::string name = location.name().empty() ? "object" : location.name();
-  LocalCopy copy((fs::path(dir) / name).string(), dir);
-  S3Client(s3_settings()).download(location.bucket, location.key, copy.path(), progress);
-  return copy;
+  TemporaryDirectory dir;
+  std::string path = (fs::path(dir.path()) / (location.name().empty() ? "object" : location.name())).string();
+  fetch_to(location, path, progress);
+  return LocalCopy(std::move(path), std::move(dir));
+}
+
+void fetch_to(const Location& location, const std::string& local_path, const ByteProgress& progress) {
+  if (!location.is_remote()) {
+    copy_atomically(location.path, local_path, progress);
+    return;
+  }
+  S3Client(s3_settings()).download(location.bucket, location.key, local_path, progress);
 }
 
 void store(const std::string& source, const Location& destination, const ByteProgress& progress) {
@@ -237,9 +243,8 @@ OutputStaging::OutputStaging(const std::string& location_text) : location_(parse
     path_ = location_.path;
     return;
   }
-  const std::string dir = make_temp_dir();
-  path_ = (fs::path(dir) / (location_.name().empty() ? "output" : location_.name())).string();
-  temp_ = LocalCopy(path_, dir);
+  temp_.emplace();
+  path_ = (fs::path(temp_->path()) / (location_.name().empty() ? "output" : location_.name())).string();
 }
 
 void OutputStaging::publish() const {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -36,29 +37,39 @@ void declare_storage_params(ParamSet& params);
 // The S3 settings in effect (endpoint from --s3-endpoint, else AWS_ENDPOINT_URL, else AWS).
 S3Options& s3_settings();
 
-// A file available locally: the file itself for local locations, else a temporary download that is
-// removed when this goes away.
+// A fresh private temporary directory (TMPDIR respected), removed with everything in it when this
+// goes away.
+class TemporaryDirectory {
+ public:
+  TemporaryDirectory();
+  ~TemporaryDirectory();
+  TemporaryDirectory(TemporaryDirectory&& other) noexcept;
+  TemporaryDirectory& operator=(TemporaryDirectory&& other) noexcept;
+  TemporaryDirectory(const TemporaryDirectory&) = delete;
+  TemporaryDirectory& operator=(const TemporaryDirectory&) = delete;
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;  // empty once moved from
+};
+
+// A file available locally: the file itself for local locations, else a download in a temporary
+// directory that is removed when this goes away.
 class LocalCopy {
  public:
-  LocalCopy() = default;
-  LocalCopy(std::string path, std::string temp_dir) : path_(std::move(path)), temp_dir_(std::move(temp_dir)) {}
-  ~LocalCopy();
-  LocalCopy(LocalCopy&& other) noexcept;
-  LocalCopy& operator=(LocalCopy&& other) noexcept;
-  LocalCopy(const LocalCopy&) = delete;
-  LocalCopy& operator=(const LocalCopy&) = delete;
+  explicit LocalCopy(std::string path) : path_(std::move(path)) {}
+  LocalCopy(std::string path, TemporaryDirectory dir) : path_(std::move(path)), dir_(std::move(dir)) {}
   const std::string& path() const { return path_; }
 
  private:
   std::string path_;
-  std::string temp_dir_;  // removed with everything in it; empty for local files
+  std::optional<TemporaryDirectory> dir_;
 };
-
-// A fresh private temporary directory (TMPDIR respected), removed by the caller.
-std::string make_temp_dir();
 
 // The file at LOCATION, locally. Missing files are an io error naming the location.
 LocalCopy fetch(const Location& location, const ByteProgress& progress = {});
+// Copies the file at LOCATION to LOCAL_PATH (atomically), downloading it when remote.
+void fetch_to(const Location& location, const std::string& local_path, const ByteProgress& progress = {});
 // Stores the local file SOURCE at DESTINATION: an atomic copy locally, an upload to S3.
 void store(const std::string& source, const Location& destination, const ByteProgress& progress = {});
 // Small text objects (pointers, manifests). Writing is atomic.
@@ -82,7 +93,7 @@ class OutputStaging {
 
  private:
   Location location_;
-  LocalCopy temp_;  // owns the temporary directory when remote
+  std::optional<TemporaryDirectory> temp_;  // when remote
   std::string path_;
 };
 
