@@ -10,6 +10,10 @@
 
 namespace cltv {
 
+// What a parameter's value names on disk or in object storage, for the check that no command
+// writes over a file it reads or writes elsewhere (storage::check_distinct_paths).
+enum class PathRole { none, input, output };
+
 class ParamSet {
  public:
   struct Param {
@@ -20,6 +24,16 @@ class ParamSet {
     bool required = false;
     bool is_flag = false;      // takes no value
     std::function<void(const std::string&)> apply;  // parse, check, store; throws config error
+    PathRole path_role = PathRole::none;
+    // The location the value names ("" for none); absent: the value itself.
+    std::function<std::string(const std::string&)> path_of;
+  };
+
+  // A location named by a parameter that was set: the flag, the location text and its role.
+  struct NamedPath {
+    std::string flag;  // "--out"
+    std::string location;
+    PathRole role = PathRole::none;
   };
 
   // Integers and numbers in [min, max].
@@ -45,14 +59,22 @@ class ParamSet {
   // Makes the existing parameter NAME also pass its checked value to ALSO (one flag feeding two
   // settings, such as --threads for parsing and for a model).
   void also_apply(const std::string& name, std::function<void(const std::string&)> also);
-  // Applies TEXT to the parameter NAME (config files); unknown names list the valid ones.
-  void set(const std::string& name, const std::string& text) const;
+  // Marks the existing parameter NAME as naming a file read (input) or written (output);
+  // PATH_OF finds the location in the value when it is not the value itself.
+  void mark_path(const std::string& name, PathRole role,
+                 std::function<std::string(const std::string&)> path_of = {});
+  // Applies TEXT to the parameter NAME (command line and config files) and remembers it; unknown
+  // names list the valid ones.
+  void set(const std::string& name, const std::string& text);
   // Applies every key of the JSON object in the file PATH as set() would (numbers and booleans as
   // written, arrays joined with commas; a flag set to false is left off). Errors name the file and key.
-  void apply_config_file(const std::string& path) const;
+  void apply_config_file(const std::string& path);
+  // The locations named by the parameters set so far that have a path role.
+  std::vector<NamedPath> named_paths() const;
 
  private:
   std::vector<Param> params_;
+  std::vector<std::pair<std::string, std::string>> set_values_;  // name, text, in the order set
 };
 
 }  // namespace cltv

@@ -35,6 +35,9 @@ int64_t add_months(int64_t seconds, int months);
 
 // First instant of the calendar month after the one containing SECONDS.
 int64_t start_of_next_month(int64_t seconds);
+// First instant of the day after the one containing SECONDS: data whose last timestamp is SECONDS
+// covers every period that ends by then.
+int64_t end_of_day(int64_t seconds);
 
 std::string format_date(int64_t seconds);      // YYYY-MM-DD
 std::string format_datetime(int64_t seconds);  // YYYY-MM-DD HH:MM:SS

@@ -71,6 +71,8 @@ Command make_btyd_fit_command() {
   params.add_number("l2-penalty", options->l2_penalty, 0, 0, 1e6,
                     "L2 penalty on the parameters, added to the mean negative log-likelihood");
   params.add_int("max-evaluations", options->max_evaluations, 5000, 10, 1000000, "objective evaluations per method");
+  params.mark_path("rfm", PathRole::input);
+  params.mark_path("out", PathRole::output);
   params.add_flag("json", options->json, "print the fitted model as JSON (parameters under their literature names)");
   storage::declare_storage_params(params);
   command.run = [options] {
@@ -121,6 +123,8 @@ Command make_btyd_predict_command() {
   params.add_number("discount-rate", options->discount_rate, 0.01, 0, 10, "monthly discount rate of the CLV");
   params.add_text("out", options->out, "", "write the predictions CSV here (default: print to standard output)", "PATH");
   params.add_flag("json", options->json, "print the predictions as JSON");
+  for (const char* input : {"model", "spend-model", "rfm"}) params.mark_path(input, PathRole::input);
+  params.mark_path("out", PathRole::output);
   storage::declare_storage_params(params);
   command.run = [options] {
     auto local = [](const std::string& location) { return storage::fetch(storage::parse_location(location)); };

@@ -22,9 +22,13 @@ Command make_evaluate_command() {
   command.params.add_text("plots", o->evaluate.plots_dir, "plots",
                           "directory for the predicted-vs-actual and decile charts (SVG/PNG and CSV); empty: none",
                           "DIR");
+  pipeline::declare_unit_mismatch_param(command.params, o->evaluate.allow_unit_mismatch);
+  command.params.mark_path("model", PathRole::input);
+  command.params.mark_path("plots", PathRole::output);
   command.params.add_flag("json", o->json, "print the metrics as JSON");
   command.run = [o] {
     const auto outcome = pipeline::evaluate_model(o->evaluate);
+    if (!outcome.warning.empty()) fmt::print(stderr, "{}\n", outcome.warning);
     if (o->json) {
       fmt::print("{}\n", eval::metrics_json(outcome.metrics));
     } else {

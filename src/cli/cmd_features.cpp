@@ -27,6 +27,8 @@ Command make_features_command() {
   command.params.add_text("summary-json", options->summary_json, "",
                           "also write the cleaning counts, windows, population and per-feature statistics as JSON",
                           "PATH");
+  command.params.mark_path("out", PathRole::output);
+  command.params.mark_path("summary-json", PathRole::output);
   command.run = [options] {
     io::ReadResult read = io::load_input(options->input);
     options->clean.threads = options->features.threads = options->input.threads;

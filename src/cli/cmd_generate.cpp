@@ -37,6 +37,8 @@ Command make_generate_command() {
   params.add_text("truth", options->truth, "",
                   "also write each customer's latent parameters and expected next-month spend to this CSV", "PATH");
   params.add_int("threads", options->threads, 2, 1, 64, "generating threads (the output does not depend on it)");
+  params.mark_path("out", PathRole::output);
+  params.mark_path("truth", PathRole::output);
   storage::declare_storage_params(params);
   command.run = [options] {
     generate::GenerateOptions request;

@@ -18,10 +18,16 @@ Command make_predict_command() {
                                    "ARTIFACTS/models/LATEST; local or s3://");
   io::declare_input_params(command.params, o->predict.input);
   command.params.add_date("as-of", o->predict.as_of, false,
-                          "first day of the period to predict (default: the month after the last transaction)");
+                          "first day of the period to predict (default: the day after the last complete month of "
+                          "data)");
   command.params.add_required_text("out", o->predict.out, "predictions CSV to write");
   command.params.add_text("segments", o->predict.segments, "",
                           "segment summary JSON to write (default: next to --out, ending .segments.json)", "PATH");
+  pipeline::declare_partial_window_param(command.params, o->predict.allow_partial_window);
+  pipeline::declare_unit_mismatch_param(command.params, o->predict.allow_unit_mismatch);
+  command.params.mark_path("model", PathRole::input);
+  command.params.mark_path("out", PathRole::output);
+  command.params.mark_path("segments", PathRole::output);
   ParamSet level_params;
   eval::add_level_cuts_param(level_params, o->levels);
   for (auto p : level_params.params()) {

@@ -21,6 +21,7 @@ Command make_run_command() {
   command.params.add_text("config", o->config, "",
                           "JSON file of settings keyed by flag name, e.g. {\"model\": \"xgboost\"}; flags override it",
                           "PATH");
+  command.params.mark_path("config", PathRole::input);
   pipeline::declare_run_params(command.params, o->run);
   command.params.add_flag("quiet", o->quiet, "print nothing but errors");
   command.params.add_flag("json-log", o->json_log, "log steps and progress as JSON lines on stdout");

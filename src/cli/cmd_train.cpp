@@ -25,6 +25,7 @@ Command make_train_command() {
                                o->model = text;
                              }});
   command.params.add_required_text("out", o->out, "model bundle directory to write (a path or s3:// location)");
+  command.params.mark_path("out", PathRole::output);
   command.params.add_flag("json", o->json, "print JSON instead of text");
   o->model_flags.declare(command.params);
   command.run = [o] {

@@ -7,6 +7,8 @@
 #include <exception>
 
 #include "cltv/error.h"
+#include "cltv/interrupt.h"
+#include "cltv/storage/location.h"
 #include "cltv/version.h"
 #include "command.h"
 
@@ -31,13 +33,13 @@ std::vector<Command> all_commands() {
 }
 
 struct Bound {
-  const Command* command;
+  Command* command;
   CLI::App* app;
   std::vector<std::pair<const cltv::ParamSet::Param*, std::string>> values;
   std::vector<std::pair<const cltv::ParamSet::Param*, CLI::Option*>> options;
 };
 
-void bind(const Command& command, CLI::App& app, std::vector<std::unique_ptr<Bound>>& bound) {
+void bind(Command& command, CLI::App& app, std::vector<std::unique_ptr<Bound>>& bound) {
   auto b = std::make_unique<Bound>();
   b->command = &command;
   b->app = &app;
@@ -56,7 +58,7 @@ void bind(const Command& command, CLI::App& app, std::vector<std::unique_ptr<Bou
     }
     b->options.emplace_back(&param, option);
   }
-  for (const auto& sub : command.subcommands) {
+  for (auto& sub : command.subcommands) {
     CLI::App* sub_app = app.add_subcommand(sub.name, sub.description);
     bind(sub, *sub_app, bound);
   }
@@ -69,14 +71,15 @@ int exit_code_for(cltv::ErrorKind kind) { return kind == cltv::ErrorKind::config
 }  // namespace
 
 int main(int argc, char** argv) {
+  cltv::handle_termination_signals();  // first, so every thread started later inherits the blocked signals
   CLI::App app{"cltv: predict each customer's spend next month from their transactions", "cltv"};
   app.set_version_flag("--version", std::string("cltv ") + cltv::version);
   app.require_subcommand(1);
   app.get_formatter()->column_width(36);
 
-  const std::vector<Command> commands = all_commands();
+  std::vector<Command> commands = all_commands();
   std::vector<std::unique_ptr<Bound>> bound;
-  for (const auto& command : commands) bind(command, *app.add_subcommand(command.name, command.description), bound);
+  for (auto& command : commands) bind(command, *app.add_subcommand(command.name, command.description), bound);
 
   try {
     app.parse(argc, argv);
@@ -96,15 +99,18 @@ int main(int argc, char** argv) {
         return std::find_if(b->values.begin(), b->values.end(), [&](const auto& v) { return v.first == param; })->second;
       };
       // A --config file comes first, so flags given on the command line override its keys.
+      cltv::ParamSet& params = b->command->params;
       for (const auto& [param, option] : b->options) {
         if (param->name != "config" || option->count() == 0) continue;
-        param->apply(value_of(param));
-        b->command->params.apply_config_file(value_of(param));
+        params.set(param->name, value_of(param));
+        params.apply_config_file(value_of(param));
       }
       for (const auto& [param, option] : b->options) {
         if (option->count() == 0 || param->name == "config") continue;
-        param->apply(param->is_flag ? std::string("true") : value_of(param));
+        params.set(param->name, param->is_flag ? std::string("true") : value_of(param));
       }
+      // Before anything is read: no output may be an input or another output.
+      cltv::storage::check_distinct_paths(params.named_paths());
       return b->command->run();
     }
     fmt::print(stderr, "cltv: no command to run\n{}", app.help());

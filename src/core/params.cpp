@@ -135,10 +135,22 @@ void ParamSet::also_apply(const std::string& name, std::function<void(const std:
   throw_internal(fmt::format("no parameter '{}' to extend", name));
 }
 
-void ParamSet::set(const std::string& name, const std::string& text) const {
+void ParamSet::mark_path(const std::string& name, PathRole role,
+                         std::function<std::string(const std::string&)> path_of) {
+  for (auto& p : params_) {
+    if (p.name != name) continue;
+    p.path_role = role;
+    p.path_of = std::move(path_of);
+    return;
+  }
+  throw_internal(fmt::format("no parameter '{}' to mark as a path", name));
+}
+
+void ParamSet::set(const std::string& name, const std::string& text) {
   for (const auto& p : params_) {
     if (p.name == name) {
       p.apply(text);
+      set_values_.emplace_back(name, text);
       return;
     }
   }
@@ -161,7 +173,7 @@ std::string config_value_text(const nlohmann::json& value) {
 
 }  // namespace
 
-void ParamSet::apply_config_file(const std::string& path) const {
+void ParamSet::apply_config_file(const std::string& path) {
   nlohmann::json config;
   try {
     config = nlohmann::json::parse(io::read_whole_file(path));
@@ -188,6 +200,20 @@ void ParamSet::apply_config_file(const std::string& path) const {
       throw Error(e.kind(), fmt::format("config file '{}', key '{}': {}", path, key, e.what()), e.hint());
     }
   }
+}
+
+std::vector<ParamSet::NamedPath> ParamSet::named_paths() const {
+  std::vector<NamedPath> paths;
+  for (const auto& [name, text] : set_values_) {
+    const auto param = std::find_if(params_.begin(), params_.end(), [&](const Param& p) { return p.name == name; });
+    if (param->path_role == PathRole::none) continue;
+    std::string location = param->path_of ? param->path_of(text) : text;
+    if (location.empty()) continue;
+    // A parameter set twice (config file, then flag) names only its last value.
+    std::erase_if(paths, [&](const NamedPath& p) { return p.flag == "--" + name; });
+    paths.push_back({"--" + name, std::move(location), param->path_role});
+  }
+  return paths;
 }
 
 }  // namespace cltv

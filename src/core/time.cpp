@@ -121,6 +121,8 @@ int64_t start_of_next_month(int64_t seconds) {
   return add_months(first, 1);
 }
 
+int64_t end_of_day(int64_t seconds) { return (floor_div(seconds, seconds_per_day) + 1) * seconds_per_day; }
+
 std::string format_date(int64_t seconds) {
   const CivilDate d = civil_from_days(floor_div(seconds, seconds_per_day));
   return fmt::format("{:04d}-{:02d}-{:02d}", d.year, d.month, d.day);

@@ -334,6 +334,7 @@ FeatureMatrix build_features(const TransactionTable& t, const FeatureOptions& op
   m.data_first_time = *min_time;
   m.data_last_time = *max_time;
   m.has_target = m.data_last_time >= w.as_of;
+  m.target_complete = end_of_day(m.data_last_time) >= w.target_end;
 
   const int64_t first_day = floor_div(m.data_first_time, seconds_per_day) * seconds_per_day;
   if (w.start < first_day) {

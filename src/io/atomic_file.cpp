@@ -72,7 +72,22 @@ void write_file_atomically(const std::string& path, std::string_view bytes) {
   file.commit();
 }
 
+void require_regular_file(const std::string& path, const std::string& name) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) {
+    throw_io(fmt::format("cannot open '{}': {}", name, std::strerror(errno)), "check the path");
+  }
+  if (S_ISREG(st.st_mode)) return;
+  const char* what = S_ISDIR(st.st_mode)    ? "a directory"
+                     : S_ISFIFO(st.st_mode) ? "a FIFO (named pipe)"
+                     : S_ISSOCK(st.st_mode) ? "a socket"
+                                            : "a device";
+  throw_input(fmt::format("'{}' is {}, not a regular file", name, what),
+              "give the path of a file; to read a stream, save it to a file first");
+}
+
 std::string read_whole_file(const std::string& path) {
+  require_regular_file(path, path);
   std::ifstream in(path, std::ios::binary);
   if (!in) throw_io(fmt::format("cannot open '{}': {}", path, std::strerror(errno)), "check the path");
   std::ostringstream out;

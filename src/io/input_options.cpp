@@ -27,6 +27,9 @@ void declare_input_params(ParamSet& params, InputOptions& options) {
                        options.on_bad_row = text;
                      }});
   options.on_bad_row = "fail";
+  params.mark_path("input", PathRole::input);
+  params.mark_path("on-bad-row", PathRole::output,
+                   [](const std::string& text) { return parse_bad_row_option(text).quarantine_path; });
   params.add_int("threads", options.threads, 0, 0, 256, "parsing threads (0: one per core)");
   storage::declare_storage_params(params);
 }

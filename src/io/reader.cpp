@@ -60,14 +60,15 @@ namespace {
 class InputBytes {
  public:
   InputBytes(const std::string& path, const std::string& name) {
-    fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    require_regular_file(path, name);
+    fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);  // never blocks on a FIFO swapped in
     if (fd_ < 0) {
       throw_io(fmt::format("cannot open '{}': {}", name, std::strerror(errno)),
                "check the path and that the file is readable");
     }
     struct stat st {};
     if (::fstat(fd_, &st) != 0 || !S_ISREG(st.st_mode)) {
-      throw_io(fmt::format("'{}' is not a regular file", name), "give the path of a transaction file");
+      throw_input(fmt::format("'{}' is not a regular file", name), "give the path of a transaction file");
     }
     size_ = static_cast<size_t>(st.st_size);
     if (size_ == 0) {

@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include <fmt/format.h>
+
 #include "cltv/error.h"
 #include "cltv/time.h"
 
@@ -21,6 +23,11 @@ PreparedData prepare_read(io::ReadResult read, const features::CleanOptions& cle
   data.table = std::move(read.table);
   data.clean = features::clean_transactions(data.table, clean, data.read);
   data.input_sha256 = data.read.sha256;
+  if (data.table.rows() > 0) {
+    const auto [first, last] = std::minmax_element(data.table.time.begin(), data.table.time.end());
+    data.first_time = *first;
+    data.last_time = *last;
+  }
   return data;
 }
 
@@ -95,7 +102,7 @@ models::Dataset make_dataset(const PreparedData& data, const features::FeatureOp
   d.feature_names = m.names;
   d.feature_units = m.units;
   d.customer_ids = m.customer_ids;
-  if (m.has_target) {
+  if (m.target_complete) {
     d.target_amount = m.target_amount;
     d.target_log1p.resize(m.rows);
     for (size_t r = 0; r < m.rows; ++r) d.target_log1p[r] = std::log1p(m.target_amount[r]);
@@ -141,9 +148,67 @@ models::Dataset subset(const models::Dataset& data, const std::vector<size_t>& r
   return out;
 }
 
-int64_t default_as_of(const TransactionTable& table) {
-  if (table.rows() == 0) throw_input("no transaction lines are left after cleaning");
-  return start_of_next_month(*std::max_element(table.time.begin(), table.time.end()));
+models::Dataset make_target_dataset(const PreparedData& data, features::FeatureOptions options, int64_t as_of,
+                                    const char* flag) {
+  options.as_of = as_of;
+  models::Dataset d = make_dataset(data, options);
+  if (!d.has_target()) {
+    const int64_t target_end = add_months(as_of, static_cast<int>(options.horizon_months));
+    throw_config(fmt::format("{} {}: the data ends {}, so it does not cover the whole target period [{}, {})", flag,
+                             format_date(as_of), format_date(data.last_time), format_date(as_of),
+                             format_date(target_end)),
+                 "a partly covered period would count the missing days as no spend; choose an earlier date");
+  }
+  return d;
+}
+
+int64_t default_as_of(const PreparedData& data) {
+  if (data.table.rows() == 0) throw_input("no transaction lines are left after cleaning");
+  const int64_t month_end = start_of_next_month(data.last_time);
+  return end_of_day(data.last_time) >= month_end ? month_end : add_months(month_end, -1);
+}
+
+bool feature_window_covered(const PreparedData& data, int64_t as_of) { return as_of <= end_of_day(data.last_time); }
+
+double unit_coverage(const PreparedData& data, const std::vector<std::string>& units, int64_t window_start,
+                     int64_t as_of) {
+  const TransactionTable& t = data.table;
+  std::vector<uint8_t> known(t.units.size(), 0);
+  for (uint32_t u = 0; u < t.units.size(); ++u) {
+    known[u] = std::find(units.begin(), units.end(), t.units[u]) != units.end();
+  }
+  double inside = 0, total = 0;
+  for (size_t i = 0; i < t.rows(); ++i) {
+    if (t.time[i] < window_start || t.time[i] >= as_of) continue;
+    total += t.amount[i];
+    if (known[t.unit[i]] != 0) inside += t.amount[i];
+  }
+  return total > 0 ? inside / total : 1.0;
+}
+
+void declare_unit_mismatch_param(ParamSet& params, bool& allow) {
+  params.add_flag("allow-unit-mismatch", allow,
+                  fmt::format("use the model even when under {:.0f}% of the feature window's spend is in its units "
+                              "(the output carries a warning)",
+                              100.0 * min_unit_coverage));
+}
+
+std::string check_unit_coverage(const PreparedData& data, const features::FeatureOptions& options, int64_t as_of,
+                                bool allow) {
+  if (options.units.empty()) return {};
+  const features::FeatureWindow window =
+      features::make_window(as_of, static_cast<int>(options.feature_months), static_cast<int>(options.horizon_months));
+  const double share = unit_coverage(data, options.units, window.start, as_of);
+  if (share >= min_unit_coverage) return {};
+  const std::string message = fmt::format(
+      "only {:.1f}% of the spend in the feature window [{}, {}) is in the {} unit(s) the model was trained on (at "
+      "least {:.0f}% expected): the data does not look like the model's",
+      100.0 * share, format_date(window.start), format_date(as_of), options.units.size(), 100.0 * min_unit_coverage);
+  if (!allow) {
+    throw_model(message, "score data of the retailer and units the model was trained on, or pass "
+                         "--allow-unit-mismatch to score anyway (the output then carries a warning)");
+  }
+  return "WARNING: " + message + "; scored anyway (--allow-unit-mismatch)";
 }
 
 }  // namespace cltv::pipeline

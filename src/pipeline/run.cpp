@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cltv/error.h"
+#include "cltv/interrupt.h"
 #include "cltv/eval/metrics_json.h"
 #include "cltv/io/atomic_file.h"
 #include "cltv/io/inspect.h"
@@ -45,7 +46,7 @@ std::string claim_run_id(const fs::path& runs) {
   for (int n = 1;; ++n) {
     const std::string id = n == 1 ? base : fmt::format("{}-{}", base, n);
     if (fs::exists(runs / id)) continue;
-    if (fs::create_directory(runs / (id + ".incomplete"), error)) return id;
+    if (fs::create_directory(runs / (id + storage::incomplete_run_suffix), error)) return id;
     if (error) throw_io(fmt::format("cannot create a run directory in '{}': {}", runs.string(), error.message()));
   }
 }
@@ -72,26 +73,23 @@ struct Windows {
   std::string note;
 };
 
-Windows plan_windows(const TransactionTable& table, const features::FeatureOptions& features) {
-  if (table.rows() == 0) throw_input("no transaction lines are left after cleaning", "check the cleaning options");
-  const auto [first, last] = std::minmax_element(table.time.begin(), table.time.end());
-  const int64_t data_end = start_of_next_month(*last);  // the month of the last transaction ends here
+Windows plan_windows(const PreparedData& data, const features::FeatureOptions& features) {
+  if (data.table.rows() == 0) throw_input("no transaction lines are left after cleaning", "check the cleaning options");
+  const int64_t first = data.first_time, last = data.last_time;
   const auto horizon = static_cast<int>(features.horizon_months);
   const auto months = static_cast<int>(features.feature_months);
   Windows w;
-  w.score_as_of = features.as_of.value_or(data_end);
-  // The last month is complete when the data reaches its last day.
-  const bool last_month_complete = *last >= data_end - 86400;
-  const int64_t complete_end = last_month_complete ? data_end : add_months(data_end, -1);
-  if (!last_month_complete) {
-    w.note = fmt::format("the data ends on {}, so {} is incomplete: validation uses the months before it",
-                         format_date(*last), format_month(*last));
+  const int64_t complete_end = default_as_of(data);  // the day after the last complete month
+  w.score_as_of = features.as_of.value_or(complete_end);
+  if (complete_end <= last) {
+    w.note = fmt::format("the data ends on {}, so {} is incomplete: validation and scoring use the months before it",
+                         format_date(last), format_month(last));
   }
   w.valid_as_of = add_months(std::min(complete_end, w.score_as_of), -horizon);
-  const int64_t history_start = start_of_next_month(add_months(*first, -1));  // first day of the first month
+  const int64_t history_start = start_of_next_month(add_months(first, -1));  // first day of the first month
   if (add_months(w.valid_as_of, -months) < history_start) {
     throw_input(fmt::format("the data covers {} to {}: too short for {} feature month(s) and a {}-month target",
-                            format_date(*first), format_date(*last), months, horizon),
+                            format_date(first), format_date(last), months, horizon),
                 fmt::format("cltv run needs at least {} complete months of transactions", months + horizon));
   }
   const int64_t train_as_of = add_months(w.valid_as_of, -horizon);
@@ -144,6 +142,24 @@ std::string report_text(const std::string& run_id, const ordered_json& manifest,
   return text;
 }
 
+// The run the LATEST pointer in MODELS names when it was scored at a later as-of than SCORE_AS_OF
+// (YYYY-MM-DD), so a backtest never replaces a newer production run. A pointer or manifest that
+// cannot be read names no run: the new run replaces it.
+std::optional<std::string> newer_latest_run(const storage::Location& models, const std::string& score_as_of) {
+  const storage::Location latest = models.child(storage::latest_pointer_name);
+  if (!storage::exists(latest)) return std::nullopt;
+  try {
+    const std::string run = storage::read_latest_pointer(latest);
+    const auto manifest = ordered_json::parse(
+        storage::read_text(models.child(run).child(storage::manifest_file_name)));
+    const std::string current = manifest.at("score_as_of").get<std::string>();
+    if (current > score_as_of) return run;
+  } catch (const Error&) {
+  } catch (const nlohmann::json::exception&) {
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 void declare_run_params(ParamSet& params, RunOptions& options) {
@@ -160,8 +176,10 @@ void declare_run_params(ParamSet& params, RunOptions& options) {
     params.add_custom(std::move(p));
   }
   options.input.schema = "lpoint";
+  params.mark_path("source", PathRole::input);
   params.add_date("as-of", options.features.as_of, false,
-                  "first day of the month to predict (default: the month after the last transaction)");
+                  "first day of the month to predict (default: the day after the last complete month of data); an "
+                  "earlier date makes a backtest, published only with --publish");
   features::declare_clean_params(params, options.clean);
   ParamSet feature_params;
   features::declare_feature_params(feature_params, options.features);
@@ -179,6 +197,10 @@ void declare_run_params(ParamSet& params, RunOptions& options) {
                   "where to publish models/<run>/ and models/LATEST: a folder or s3://bucket/prefix (default: WORK)",
                   "LOCATION");
   params.add_int("seed", options.seed, 0, 0, INT64_MAX, "seed of the validation sample and the model");
+  params.add_flag("publish", options.publish,
+                  "publish a backtest (--as-of before the default) under models/<run>/; LATEST never moves to a run "
+                  "scored at an earlier as-of than the run it points at");
+  declare_partial_window_param(params, options.allow_partial_window);
   options.model_flags.declare(params);
 }
 
@@ -203,7 +225,7 @@ RunOutcome run_pipeline(const RunOptions& options, RunLog& log) {
   RunOutcome outcome;
   outcome.run_id = claim_run_id(work / "runs");
   const fs::path final_dir = work / "runs" / outcome.run_id;
-  const fs::path dir = work / "runs" / (outcome.run_id + ".incomplete");
+  const fs::path dir = work / "runs" / (outcome.run_id + storage::incomplete_run_suffix);
   struct RemoveIncomplete {
     fs::path dir;
     ~RemoveIncomplete() {
@@ -211,6 +233,7 @@ RunOutcome run_pipeline(const RunOptions& options, RunLog& log) {
       fs::remove_all(dir, ignored);
     }
   } remove_incomplete{dir};
+  const RemoveOnSignal remove_on_signal(dir.string());
 
   ordered_json manifest;
   manifest["run"] = outcome.run_id;
@@ -259,7 +282,7 @@ RunOutcome run_pipeline(const RunOptions& options, RunLog& log) {
   // 3. features of the time split
   Windows windows;
   const Splits splits = run_step(log, "features", [&] {
-    windows = plan_windows(data.table, options.features);
+    windows = plan_windows(data, options.features);
     if (!windows.note.empty()) log.note(windows.note);
     experiment.split.split = "time";
     experiment.split.train_as_of = windows.train_as_of.value_or(windows.valid_as_of);
@@ -291,7 +314,7 @@ RunOutcome run_pipeline(const RunOptions& options, RunLog& log) {
   ordered_json metrics = ordered_json::object();
   for (const auto& m : trained.metrics) metrics[m.name] = eval::metrics_to_json(m.metrics);
   const storage::LoadedBundle bundle = run_step(log, "evaluate", [&] {
-    storage::LoadedBundle loaded = storage::load_bundle(bundle_dir);
+    storage::LoadedBundle loaded = storage::load_bundle_at(storage::parse_location(bundle_dir));
     const EvaluateOutcome evaluated = evaluate_dataset(loaded, splits.valid, experiment.levels, (dir / "plots").string());
     metrics["evaluation"] = eval::metrics_to_json(evaluated.metrics);
     metrics["evaluation_set"] = splits.description;
@@ -309,6 +332,7 @@ RunOutcome run_pipeline(const RunOptions& options, RunLog& log) {
     predict.as_of = windows.score_as_of;
     predict.out = (dir / "predictions.csv").string();
     predict.segments = (dir / "segments.json").string();
+    predict.allow_partial_window = options.allow_partial_window;
     PredictOutcome p = score_customers(bundle, data, predict);
     log.end_step({{"customers", thousands(p.customers)}, {"as of", p.as_of}});
     return p;
@@ -334,24 +358,35 @@ RunOutcome run_pipeline(const RunOptions& options, RunLog& log) {
   const storage::Location models = artifacts.child("models");
   const storage::Location published = models.child(outcome.run_id);
   const storage::Location latest = models.child(storage::latest_pointer_name);
+  const bool backtest = windows.score_as_of < default_as_of(data);
   run_step(log, "publish", [&] {
+    if (backtest && !options.publish) {
+      log.end_step({{"published", fmt::format("no: a backtest as of {} (pass --publish to publish it)",
+                                              format_date(windows.score_as_of))}});
+      return 0;
+    }
     storage::store_directory(outcome.run_dir, published, storage::manifest_file_name, [&](int64_t done, int64_t total) {
       log.update("upload", done, total, "bytes");
     });
+    outcome.published = published.text();
+    const std::optional<std::string> newer = newer_latest_run(models, manifest["score_as_of"].get<std::string>());
+    if (newer) {
+      log.end_step({{"to", published.text()}, {"LATEST", fmt::format("left at {}, scored at a later as-of", *newer)}});
+      return 0;
+    }
     storage::write_text(latest, outcome.run_id + "\n");
+    outcome.latest = latest.text();
     log.end_step({{"to", published.text()}, {"LATEST", outcome.run_id}});
     return 0;
   });
-  outcome.published = published.text();
-  outcome.latest = latest.text();
   log.finish(fmt::format("run {} done", outcome.run_id),
              {{"run", outcome.run_dir},
               {"predictions", (final_dir / "predictions.csv").string()},
               {"segments", (final_dir / "segments.json").string()},
               {"plots", (final_dir / "plots").string()},
               {"report", (final_dir / "report.md").string()},
-              {"published", outcome.published},
-              {"LATEST", outcome.latest}});
+              {"published", outcome.published.empty() ? "no (backtest)" : outcome.published},
+              {"LATEST", outcome.latest.empty() ? "unchanged" : outcome.latest}});
   return outcome;
 }
 

@@ -38,17 +38,6 @@ std::pair<std::vector<size_t>, std::vector<size_t>> hold_out(size_t n, double fr
   return {rest, held_rows};
 }
 
-models::Dataset window_at(const PreparedData& data, features::FeatureOptions options, int64_t as_of,
-                          const char* flag) {
-  options.as_of = as_of;
-  models::Dataset d = make_dataset(data, options);
-  if (!d.has_target()) {
-    throw_config(fmt::format("{} {}: the data ends before this window's target period", flag, format_date(as_of)),
-                 "choose an earlier date so the following month is in the data");
-  }
-  return d;
-}
-
 }  // namespace
 
 void declare_split_params(ParamSet& params, SplitOptions& options) {
@@ -72,7 +61,7 @@ Splits make_splits(const PreparedData& data, const features::FeatureOptions& fea
     if (options.train_as_of || options.valid_as_of || options.test_as_of) {
       throw_config("--train-as-of, --valid-as-of and --test-as-of belong to --split time", "drop them or use --split time");
     }
-    const models::Dataset all = window_at(data, features, *options.as_of, "--as-of");
+    const models::Dataset all = make_target_dataset(data, features, *options.as_of, "--as-of");
     const auto [rest, test_rows] = hold_out(all.rows, 0.2, seed);
     const models::Dataset rest_set = subset(all, rest);
     const auto [train_rows, valid_rows] = hold_out(rest_set.rows, 0.2, seed + 1);
@@ -106,16 +95,16 @@ Splits make_splits(const PreparedData& data, const features::FeatureOptions& fea
     }
   }
 
-  models::Dataset train = window_at(data, features, train_as_of, "--train-as-of");
+  models::Dataset train = make_target_dataset(data, features, train_as_of, "--train-as-of");
   if (options.valid_as_of) {
-    s.valid = window_at(data, features, *options.valid_as_of, "--valid-as-of");
+    s.valid = make_target_dataset(data, features, *options.valid_as_of, "--valid-as-of");
     s.train = std::move(train);
   } else {
     const auto [train_rows, valid_rows] = hold_out(train.rows, 0.2, seed + 1);
     s.valid = subset(train, valid_rows);
     s.train = subset(train, train_rows);
   }
-  if (options.test_as_of) s.test = window_at(data, features, *options.test_as_of, "--test-as-of");
+  if (options.test_as_of) s.test = make_target_dataset(data, features, *options.test_as_of, "--test-as-of");
   s.description = fmt::format(
       "time split: train at {}, valid {}, test {}: {} train, {} valid, {} test rows", format_date(train_as_of),
       options.valid_as_of ? "at " + format_date(*options.valid_as_of) : std::string("on 20% of the training customers"),

@@ -126,7 +126,8 @@ TrainOutcome fit_and_evaluate(const std::string& model_name, const ModelFlags& f
 
 TrainOutcome train_model(const ExperimentOptions& options, const std::string& model_name, const ModelFlags& flags,
                          const std::string& out) {
-  models::make_model(model_name);  // unknown names fail before any work
+  models::make_model(model_name);  // unknown names and unwritable destinations fail before any work
+  storage::check_bundle_destination(out);
   const PreparedData data = prepare_data(options.input, options.clean);
   const Splits splits = make_splits(data, options.features, options.split, false);
   std::unique_ptr<models::Model> model;
@@ -181,16 +182,12 @@ EvaluateOutcome evaluate_model(const EvaluateOptions& options) {
   ExperimentOptions settings = bundle_settings(bundle.info);
   settings.input = options.input;
   const PreparedData data = prepare_data(settings.input, settings.clean);
-  settings.features.as_of = options.as_of;
-  const models::Dataset set = make_dataset(data, settings.features);
+  const std::string warning = check_unit_coverage(data, settings.features, *options.as_of, options.allow_unit_mismatch);
+  const models::Dataset set = make_target_dataset(data, settings.features, *options.as_of, "--as-of");
   storage::check_feature_contract(bundle.info, set.feature_names);
-  if (!set.has_target()) {
-    throw_config(fmt::format("--as-of {}: the data ends before the target period, so there is nothing to compare with",
-                             format_date(*options.as_of)),
-                 "evaluate on a window whose following month is in the data, or use cltv predict");
-  }
   EvaluateOutcome outcome = evaluate_dataset(bundle, set, settings.levels, options.plots_dir);
   outcome.as_of = format_date(*options.as_of);
+  outcome.warning = warning;
   return outcome;
 }
 

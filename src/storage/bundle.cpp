@@ -4,16 +4,19 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <random>
+#include <string_view>
 
 #include "cltv/error.h"
 #include "cltv/io/atomic_file.h"
 #include "cltv/models/registry.h"
 #include "cltv/sha256.h"
-#include "cltv/text.h"
 #include "cltv/storage/location.h"
 #include "cltv/storage/manifest.h"
 #include "cltv/time.h"
@@ -30,18 +33,70 @@ std::string sibling_name(const fs::path& dir, const char* tag) {
       .string();
 }
 
-void save_bundle_directory(const std::string& dir, const models::Model& model, BundleInfo info,
-                           const std::function<void(const std::string& dir)>& write_extra) {
+// The first entry of the directory DIR that a cltv bundle there would not hold ("" when DIR is
+// empty or a bundle whose manifest lists every other entry): only such a directory may be replaced.
+std::string foreign_entry(const fs::path& dir) {
+  nlohmann::ordered_json files = nlohmann::ordered_json::object();
+  const fs::path manifest_path = dir / manifest_file_name;
+  if (fs::is_regular_file(fs::symlink_status(manifest_path))) {
+    try {
+      const auto manifest = nlohmann::ordered_json::parse(io::read_whole_file(manifest_path.string()));
+      if (manifest.contains("model_kind") && manifest.contains("format_version")) files = manifest.at("files");
+    } catch (const nlohmann::json::exception&) {
+      return manifest_file_name;  // not a cltv manifest
+    }
+    if (files.empty()) return manifest_file_name;
+  }
+  std::vector<std::string> names;
+  for (const auto& entry : fs::directory_iterator(dir)) names.push_back(entry.path().filename().string());
+  std::sort(names.begin(), names.end());
+  for (const auto& name : names) {
+    const bool listed = name == manifest_file_name ? !files.empty() : files.contains(name);
+    if (!listed || !fs::is_regular_file(fs::symlink_status(dir / name))) return name;
+  }
+  return {};
+}
+
+// Refuses a target that is the current directory (or holds it), a file, or a directory that is not
+// a cltv bundle: a model never replaces what it did not write.
+void check_bundle_target(const std::string& dir, const fs::path& target) {
+  std::error_code error;
+  const fs::path resolved = fs::weakly_canonical(fs::absolute(target), error);
+  const fs::path cwd = fs::current_path();
+  const auto mismatch = std::mismatch(resolved.begin(), resolved.end(), cwd.begin(), cwd.end());
+  if (!error && mismatch.first == resolved.end()) {
+    throw_config(fmt::format("cannot write model '{}': it is the current directory or holds it", dir),
+                 "give --out a new directory name, such as --out model");
+  }
+  if (!fs::exists(fs::symlink_status(target))) return;
+  if (!fs::is_directory(fs::symlink_status(target))) {
+    throw_io(fmt::format("cannot write model '{}': a file of that name exists", dir), "choose another --out");
+  }
+  const std::string foreign = foreign_entry(target);
+  if (!foreign.empty()) {
+    throw_io(fmt::format("cannot write model '{}': the directory exists and is not a cltv model bundle (it holds "
+                         "'{}'); it was left untouched",
+                         dir, foreign),
+             "give --out a new or empty directory; only a bundle written by cltv is replaced");
+  }
+}
+
+// The bundle directory DIR names ("out/" -> "out"), checked as a place to write a bundle.
+fs::path bundle_target(const std::string& dir) {
   fs::path target = fs::path(dir);
-  if (target.filename().empty()) target = target.parent_path();  // "out/" -> "out"
+  if (target.filename().empty()) target = target.parent_path();
   const fs::path parent = target.has_parent_path() ? target.parent_path() : fs::path(".");
   if (!fs::is_directory(parent)) {
     throw_io(fmt::format("cannot write model '{}': directory '{}' does not exist", dir, parent.string()),
              "create the parent directory first");
   }
-  if (fs::exists(target) && !fs::is_directory(target)) {
-    throw_io(fmt::format("cannot write model '{}': a file of that name exists", dir), "choose another --out");
-  }
+  check_bundle_target(dir, target);
+  return target;
+}
+
+void save_bundle_directory(const std::string& dir, const models::Model& model, BundleInfo info,
+                           const std::function<void(const std::string& dir)>& write_extra) {
+  const fs::path target = bundle_target(dir);
   const fs::path staging = sibling_name(target, "staging");
   fs::create_directory(staging);
   try {
@@ -149,7 +204,63 @@ void download_bundle(const Location& location, const std::string& dir) {
   }
 }
 
+// A run name: what claim_run_id makes (20191001T000000Z, 20191001T000000Z-2), or any short name of
+// letters, digits, '-', '_' and '.' not starting with '.'.
+bool is_run_name(std::string_view name) {
+  constexpr size_t max_length = 64;
+  if (name.empty() || name.size() > max_length || name.front() == '.' || name.ends_with(incomplete_run_suffix)) {
+    return false;
+  }
+  return std::all_of(name.begin(), name.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
+  });
+}
+
+// Refuses a location inside a run directory that cltv run has not finished.
+void refuse_incomplete_run(const Location& location) {
+  const std::string path = location.is_remote() ? location.key : fs::path(location.path).lexically_normal().string();
+  for (const auto& part : fs::path(path)) {
+    if (part.string().ends_with(incomplete_run_suffix)) {
+      throw_model(fmt::format("'{}' is an incomplete run: cltv run did not finish it", location.text()),
+                  "use a complete run (runs/<run>, without .incomplete) or models/LATEST");
+    }
+  }
+}
+
 }  // namespace
+
+// Never echoes the content: a pointer may have been replaced by a link to a secret.
+std::string read_latest_pointer(const Location& location) {
+  constexpr uint64_t max_bytes = 128;
+  const std::string hint = "a LATEST pointer is a small file holding one run name, such as 20191001T000000Z; "
+                           "run cltv run again to rewrite it";
+  if (location.is_remote()) {
+    const std::optional<int64_t> size = S3Client(s3_settings()).size_of(location.bucket, location.key);
+    if (!size) throw_io(fmt::format("'{}' does not exist", location.text()), "check the path");
+    if (static_cast<uint64_t>(*size) > max_bytes) throw_model(fmt::format("'{}' is not a LATEST pointer: it is too large", location.text()), hint);
+  } else {
+    const fs::file_status status = fs::symlink_status(location.path);
+    if (!fs::exists(status)) throw_io(fmt::format("'{}' does not exist", location.path), "check the path");
+    if (!fs::is_regular_file(status) || fs::file_size(location.path) > max_bytes) {
+      throw_model(fmt::format("'{}' is not a LATEST pointer: it is a link, not a regular file, or too large",
+                              location.path),
+                  hint);
+    }
+  }
+  const std::string text = read_text(location);
+  std::string_view run = text;
+  if (run.ends_with('\n')) run.remove_suffix(1);
+  if (run.ends_with('\r')) run.remove_suffix(1);
+  if (!is_run_name(run)) {
+    throw_model(fmt::format("'{}' does not hold a valid run name (content not shown)", location.text()), hint);
+  }
+  return std::string(run);
+}
+
+void check_bundle_destination(const std::string& location) {
+  const Location parsed = parse_location(location);
+  if (!parsed.is_remote()) bundle_target(parsed.path);
+}
 
 void save_bundle(const std::string& location, const models::Model& model, BundleInfo info,
                  const std::function<void(const std::string& dir)>& write_extra) {
@@ -160,15 +271,8 @@ void save_bundle(const std::string& location, const models::Model& model, Bundle
 
 Location resolve_bundle_location(const std::string& text) {
   Location location = parse_location(text);
-  if (location.name() == latest_pointer_name) {
-    const std::string pointer = read_text(location);
-    const std::string run = std::string(trim(pointer));
-    if (run.empty() || run.find('/') != std::string::npos || run == "." || run == "..") {
-      throw_model(fmt::format("'{}' does not name a run (it holds \"{}\")", location.text(), trim(pointer).substr(0, 80)),
-                  "a LATEST pointer holds one run name, such as 20191001T000000Z; run cltv run again");
-    }
-    location = location.parent().child(run);
-  }
+  if (location.name() == latest_pointer_name) location = location.parent().child(read_latest_pointer(location));
+  refuse_incomplete_run(location);
   if (location.name() != run_bundle_dir && exists(location.child(fmt::format("{}/{}", run_bundle_dir, manifest_file_name)))) {
     location = location.child(run_bundle_dir);
   }
@@ -176,7 +280,10 @@ Location resolve_bundle_location(const std::string& text) {
 }
 
 LoadedBundle load_bundle(const std::string& location_text) {
-  const Location location = resolve_bundle_location(location_text);
+  return load_bundle_at(resolve_bundle_location(location_text));
+}
+
+LoadedBundle load_bundle_at(const Location& location) {
   if (!location.is_remote()) return load_bundle_directory(location.path);
   const TemporaryDirectory dir;
   download_bundle(location, dir.path());

@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -39,6 +40,7 @@ void create_parent_directories(const std::string& path) {
 }
 
 void copy_atomically(const std::string& source, const std::string& destination, const ByteProgress& progress) {
+  io::require_regular_file(source, source);
   std::ifstream in(source, std::ios::binary);
   if (!in) throw_io(fmt::format("cannot read '{}': {}", source, std::strerror(errno)), "check that the file exists");
   create_parent_directories(destination);
@@ -58,10 +60,54 @@ void copy_atomically(const std::string& source, const std::string& destination, 
   out.commit();
 }
 
+// Files are objects with a key; a bucket or a folder-like prefix is not a file.
+void require_object_key(const Location& location) {
+  if (!location.is_remote()) return;
+  if (location.key.empty() || location.key.back() == '/') {
+    throw_config(fmt::format("'{}' names a bucket or a folder, not a file", location.text()),
+                 "write s3://BUCKET/KEY with the object's full key");
+  }
+}
+
+// What makes two locations the same file: the device and inode of an existing local file (links
+// and hard links resolved), else its absolute path with links in its folders resolved, else the
+// bucket and key.
+std::string file_identity(const Location& location) {
+  if (location.is_remote()) return fmt::format("s3:{}/{}", location.bucket, location.key);
+  struct stat st {};
+  if (::stat(location.path.c_str(), &st) == 0) return fmt::format("inode:{}:{}", st.st_dev, st.st_ino);
+  std::error_code error;
+  const fs::path absolute = fs::weakly_canonical(fs::absolute(location.path), error);
+  return "path:" + (error ? location.path : absolute.lexically_normal().string());
+}
+
 }  // namespace
 
+void check_distinct_paths(const std::vector<ParamSet::NamedPath>& paths) {
+  std::vector<std::string> identities;
+  for (const auto& p : paths) identities.push_back(file_identity(parse_location(p.location)));
+  for (size_t i = 0; i < paths.size(); ++i) {
+    for (size_t j = i + 1; j < paths.size(); ++j) {
+      if (identities[i] != identities[j]) continue;
+      if (paths[i].role != PathRole::output && paths[j].role != PathRole::output) continue;
+      throw_config(fmt::format("{} and {} name the same file '{}'", paths[i].flag, paths[j].flag, paths[j].location),
+                   "cltv never writes over a file it reads or writes elsewhere: give each output a new path");
+    }
+  }
+}
+
+std::string mask_url_userinfo(std::string_view url) {
+  const size_t scheme_end = url.find("://");
+  const size_t host_start = scheme_end == std::string_view::npos ? 0 : scheme_end + 3;
+  const size_t authority_end = url.find_first_of("/?#", host_start);
+  const size_t at = url.substr(0, authority_end).rfind('@');
+  if (at == std::string_view::npos || at < host_start) return std::string(url);
+  return fmt::format("{}***{}", url.substr(0, host_start), url.substr(at));
+}
+
 std::string Location::text() const {
-  return kind == Kind::local ? path : fmt::format("s3://{}/{}", bucket, key);
+  if (kind == Kind::local) return path;
+  return key.empty() ? fmt::format("s3://{}", bucket) : fmt::format("s3://{}/{}", bucket, key);
 }
 
 Location Location::child(std::string_view relative) const {
@@ -138,7 +184,7 @@ void declare_storage_params(ParamSet& params) {
                      "AWS_ENDPOINT_URL, else AWS)",
                      "", false, false, [](const std::string& text) {
                        if (!text.starts_with("http://") && !text.starts_with("https://")) {
-                         throw_config(fmt::format("--s3-endpoint '{}' is not an http(s) URL", text),
+                         throw_config(fmt::format("--s3-endpoint '{}' is not an http(s) URL", mask_url_userinfo(text)),
                                       "for example --s3-endpoint http://127.0.0.1:4568");
                        }
                        s3_settings().endpoint = text;
@@ -173,8 +219,10 @@ LocalCopy fetch(const Location& location, const ByteProgress& progress) {
     if (!fs::exists(location.path)) {
       throw_io(fmt::format("'{}' does not exist", location.path), "check the path");
     }
+    io::require_regular_file(location.path, location.path);
     return LocalCopy(location.path);
   }
+  require_object_key(location);
   TemporaryDirectory dir;
   std::string path = (fs::path(dir.path()) / (location.name().empty() ? "object" : location.name())).string();
   fetch_to(location, path, progress);
@@ -186,6 +234,7 @@ void fetch_to(const Location& location, const std::string& local_path, const Byt
     copy_atomically(location.path, local_path, progress);
     return;
   }
+  require_object_key(location);
   S3Client(s3_settings()).download(location.bucket, location.key, local_path, progress);
 }
 
@@ -194,11 +243,13 @@ void store(const std::string& source, const Location& destination, const BytePro
     copy_atomically(source, destination.path, progress);
     return;
   }
+  require_object_key(destination);
   S3Client(s3_settings()).upload(source, destination.bucket, destination.key, progress);
 }
 
 std::string read_text(const Location& location) {
   if (!location.is_remote()) return io::read_whole_file(location.path);
+  require_object_key(location);
   return S3Client(s3_settings()).get_text(location.bucket, location.key);
 }
 
@@ -208,6 +259,7 @@ void write_text(const Location& location, std::string_view text) {
     io::write_file_atomically(location.path, text);
     return;
   }
+  require_object_key(location);
   S3Client(s3_settings()).put_text(location.bucket, location.key, text);
 }
 

@@ -24,6 +24,7 @@
 
 #include "cltv/error.h"
 #include "cltv/io/atomic_file.h"
+#include "cltv/storage/location.h"
 #include "s3_request.h"
 
 namespace cltv::storage {
@@ -435,7 +436,7 @@ struct S3Client::Impl {
     }
     while (!base.empty() && base.back() == '/') base.pop_back();
     if (!base.empty() && !base.starts_with("http://") && !base.starts_with("https://")) {
-      throw_config(fmt::format("S3 endpoint '{}' is not an http:// or https:// URL", base),
+      throw_config(fmt::format("S3 endpoint '{}' is not an http:// or https:// URL", mask_url_userinfo(base)),
                    "give e.g. http://127.0.0.1:4568 (--s3-endpoint or AWS_ENDPOINT_URL)");
     }
     credentials = resolve_aws_credentials();
@@ -445,8 +446,14 @@ struct S3Client::Impl {
     options.part_size = std::max<int64_t>(options.part_size, 1);
   }
 
-  // TEXT without the secret key or session token.
+  // TEXT without the secret key, the session token or the endpoint's user information.
   std::string scrub(std::string text) const {
+    const std::string masked_endpoint = mask_url_userinfo(endpoint.base_url);
+    if (masked_endpoint != endpoint.base_url) {
+      for (auto at = text.find(endpoint.base_url); at != std::string::npos; at = text.find(endpoint.base_url, at)) {
+        text.replace(at, endpoint.base_url.size(), masked_endpoint);
+      }
+    }
     const std::string redacted = "<redacted>";
     for (const std::string* secret : {&credentials.secret_access_key, &credentials.session_token}) {
       if (secret->empty()) continue;
@@ -462,7 +469,8 @@ struct S3Client::Impl {
 
   std::string region_hint() const {
     return endpoint.base_url.empty() ? fmt::format("region ({})", endpoint.region)
-                                     : fmt::format("endpoint ({}) and region ({})", endpoint.base_url, endpoint.region);
+                                     : fmt::format("endpoint ({}) and region ({})", mask_url_userinfo(endpoint.base_url),
+                                                   endpoint.region);
   }
 
   void sleep_before_retry(int failed_attempts, const std::atomic<bool>* cancelled) const {

@@ -62,8 +62,9 @@ std::string S3Endpoint::host(const std::string& bucket) const {
                                                  : fmt::format("{}.s3.{}.amazonaws.com", bucket, region);
   }
   const auto scheme_end = base_url.find("://");
-  const std::string rest = scheme_end == std::string::npos ? base_url : base_url.substr(scheme_end + 3);
-  return rest.substr(0, rest.find('/'));
+  std::string rest = scheme_end == std::string::npos ? base_url : base_url.substr(scheme_end + 3);
+  rest = rest.substr(0, rest.find('/'));
+  return rest.substr(rest.rfind('@') + 1);  // never the user information
 }
 
 RequestBody RequestBody::memory(std::string_view bytes) {

@@ -59,7 +59,8 @@ struct FeatureMatrix {
   std::vector<uint32_t> customer;         // table customer id of each row
   std::vector<std::string> customer_ids;  // the original id text of each row
 
-  bool has_target = false;            // the data reaches the target period
+  bool has_target = false;            // the data reaches into the target period
+  bool target_complete = false;       // ... and covers it to its last day
   std::vector<double> target_amount;  // per row, when has_target
   int64_t data_first_time = 0;        // earliest and latest timestamps of the table
   int64_t data_last_time = 0;

@@ -30,7 +30,12 @@ class AtomicFile {
 // Writes BYTES to PATH atomically.
 void write_file_atomically(const std::string& path, std::string_view bytes);
 
-// Reads a whole file; throws io error naming the path.
+// Throws unless PATH (following links) is a regular file: an io error when it is missing, an input
+// error for a FIFO, socket, device or directory, which would block or mislead a reader. NAME
+// stands for the path in messages.
+void require_regular_file(const std::string& path, const std::string& name);
+
+// Reads a whole regular file (see require_regular_file); throws io error naming the path.
 std::string read_whole_file(const std::string& path);
 
 }  // namespace cltv::io

@@ -19,20 +19,44 @@ struct PreparedData {
   io::ReadReport read;
   features::CleanReport clean;
   std::string input_sha256;
+  int64_t first_time = 0;  // earliest and latest timestamps after cleaning
+  int64_t last_time = 0;
 };
 
 PreparedData prepare_data(const io::InputOptions& input, const features::CleanOptions& clean);
 // The same for input already read.
 PreparedData prepare_read(io::ReadResult read, const features::CleanOptions& clean);
 
-// The population's rows at OPTIONS.as_of: features, targets (when the data reaches the target
-// period), window amount, and lifetimes-style RFM in days over all history before as-of.
+// The population's rows at OPTIONS.as_of: features, targets (only when the data covers the whole
+// target period: a partial month would look like a fall in spend), window amount, and
+// lifetimes-style RFM in days over all history before as-of.
 models::Dataset make_dataset(const PreparedData& data, const features::FeatureOptions& options);
+// make_dataset for training and evaluation: a config error naming FLAG when the data does not cover
+// the whole target period of the window at AS_OF.
+models::Dataset make_target_dataset(const PreparedData& data, features::FeatureOptions options, int64_t as_of,
+                                    const char* flag);
 
 // The rows ROWS of DATA, in that order.
 models::Dataset subset(const models::Dataset& data, const std::vector<size_t>& rows);
 
-// The first instant of the month after the data's last transaction: the default as-of for scoring.
-int64_t default_as_of(const TransactionTable& table);
+// The default as-of for scoring: the first day after the data's last complete month (a month is
+// complete when the data reaches its last day), so no feature month is partial.
+int64_t default_as_of(const PreparedData& data);
+// Whether the data covers the feature window ending at AS_OF to its last day.
+bool feature_window_covered(const PreparedData& data, int64_t as_of);
+
+// Scoring data should be mostly in the units a model was trained on: below this share of the
+// feature window's spend in the model's units, scoring is refused (or warned about when allowed).
+inline constexpr double min_unit_coverage = 0.5;
+// The share of the spend in [WINDOW_START, AS_OF) whose unit is one of UNITS (1 when there is none).
+double unit_coverage(const PreparedData& data, const std::vector<std::string>& units, int64_t window_start,
+                     int64_t as_of);
+// Declares --allow-unit-mismatch (predict, evaluate, run).
+void declare_unit_mismatch_param(ParamSet& params, bool& allow);
+// A model error when the feature window at AS_OF has less than min_unit_coverage of its spend in
+// the units of a model trained with OPTIONS (none is checked when OPTIONS.units is empty); with
+// ALLOW, the warning text instead. Empty when the data fits.
+std::string check_unit_coverage(const PreparedData& data, const features::FeatureOptions& options, int64_t as_of,
+                                bool allow);
 
 }  // namespace cltv::pipeline

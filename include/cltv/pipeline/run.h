@@ -2,7 +2,9 @@
 // read and clean it, build the features of a time split (validation on the latest complete month),
 // train, evaluate the saved bundle, score every customer for the month after the data, write a run
 // directory with a manifest of every file, then publish it under ARTIFACTS/models/<run>/ and, last,
-// point ARTIFACTS/models/LATEST at it. A failed step names itself and leaves LATEST alone.
+// point ARTIFACTS/models/LATEST at it. A failed step names itself and leaves LATEST alone. A
+// backtest (--as-of before the default) publishes only with --publish, and LATEST never moves to a
+// run scored at an earlier as-of than the run it points at.
 #pragma once
 
 #include <optional>
@@ -28,6 +30,8 @@ struct RunOptions {
   std::string work = "cltv-data";  // local folder holding runs/<run>/
   std::string artifacts;           // location receiving models/<run>/ and models/LATEST; default WORK
   int64_t seed = 0;
+  bool publish = false;               // publish a backtest (an --as-of before the default)
+  bool allow_partial_window = false;  // score at an --as-of whose feature window the data only partly covers
 };
 
 // Declares every flag of `cltv run` (and the config-file keys, which are the same names).

@@ -15,15 +15,22 @@ namespace cltv::pipeline {
 struct PredictOptions {
   std::string model;  // bundle location (see storage::resolve_bundle_location)
   io::InputOptions input;
-  std::optional<int64_t> as_of;  // default: first day of the month after the last transaction
+  std::optional<int64_t> as_of;  // default: default_as_of (after the last complete month)
   std::string out;
   std::string segments;            // segment summary JSON; default: OUT with .segments.json
   std::optional<eval::LevelCuts> levels;  // default: the bundle's
+  bool allow_partial_window = false;  // score a feature window the data does not fully cover
+  bool allow_unit_mismatch = false;   // score data mostly outside the model's units
 };
+
+// Declares --allow-partial-window (predict and run).
+void declare_partial_window_param(ParamSet& params, bool& allow);
 
 struct PredictOutcome {
   std::string as_of;
+  std::string as_of_note;  // how the as-of was chosen
   size_t customers = 0;
+  std::vector<std::string> warnings;  // partial window, unit mismatch: also in the text and JSON
   std::string segments_path;
   std::string summary_text;  // level counts, transitions, customers predicted to drop
 };

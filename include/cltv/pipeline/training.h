@@ -72,12 +72,14 @@ struct EvaluateOptions {
   io::InputOptions input;
   std::optional<int64_t> as_of;
   std::string plots_dir;  // empty: no charts
+  bool allow_unit_mismatch = false;  // see check_unit_coverage
 };
 
 struct EvaluateOutcome {
   std::string model_kind;
   std::string as_of;
   eval::Metrics metrics;
+  std::string warning;  // the unit mismatch allowed, when any
 };
 
 // `cltv evaluate`: scores the window at as-of with a trained bundle and compares with the actual

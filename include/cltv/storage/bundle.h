@@ -18,6 +18,8 @@ inline constexpr int bundle_format_version = 1;
 // name of the newest complete run beside it.
 inline constexpr const char* run_bundle_dir = "bundle";
 inline constexpr const char* latest_pointer_name = "LATEST";
+// A run directory is built under "<run>.incomplete" and renamed when complete.
+inline constexpr const char* incomplete_run_suffix = ".incomplete";
 
 struct BundleInfo {
   std::string model_kind;
@@ -36,19 +38,32 @@ struct BundleInfo {
 void save_bundle(const std::string& location, const models::Model& model, BundleInfo info,
                  const std::function<void(const std::string& dir)>& write_extra = {});
 
+// Throws unless a bundle may be written at LOCATION: a local directory must be new, empty or a cltv
+// bundle (whose manifest lists everything in it), never the current directory. Lets commands
+// refuse before any work; save_bundle checks again.
+void check_bundle_destination(const std::string& location);
+
 struct LoadedBundle {
   BundleInfo info;
   std::unique_ptr<models::Model> model;
 };
 
 // Where the bundle named by TEXT is: a bundle directory; a run directory (its bundle/); or a LATEST
-// pointer (the run it names, beside it). Locally or on S3.
+// pointer (the run it names, beside it). Locally or on S3. A pointer must be a small regular file
+// holding one run name (its content is never shown); an incomplete run is refused.
 Location resolve_bundle_location(const std::string& text);
+
+// The run named by the LATEST pointer at LOCATION: a small regular file (never a link) holding one
+// run name on one line; anything else is a model error that does not show the content.
+std::string read_latest_pointer(const Location& location);
 
 // Loads and verifies the bundle at LOCATION (see resolve_bundle_location; remote bundles are
 // downloaded to a temporary directory first): refuses a missing or altered file, a checksum
 // mismatch, or a newer format version, with a model error saying which.
 LoadedBundle load_bundle(const std::string& location);
+// The same for the bundle directory at exactly LOCATION (no pointer, run or completeness check):
+// for a run loading the bundle it has just written.
+LoadedBundle load_bundle_at(const Location& location);
 
 // Throws a model error when NAMES differ from the bundle's feature contract, naming the first
 // difference.

@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "cltv/params.h"
 #include "cltv/storage/s3.h"
@@ -31,6 +32,14 @@ struct Location {
 
 // Parses TEXT; unsupported schemes are a config error listing the supported ones.
 Location parse_location(std::string_view text);
+
+// Throws a config error naming both flags when two of PATHS name the same file and at least one of
+// them is an output (after resolving file:// URIs and symbolic links; hard links are one file), so
+// no command writes over its input or writes two outputs to one file. Nothing is read or written.
+void check_distinct_paths(const std::vector<ParamSet::NamedPath>& paths);
+
+// URL with any user information ("user:password@") replaced by "***@", for messages.
+std::string mask_url_userinfo(std::string_view url);
 
 // Declares --s3-endpoint on PARAMS: the S3-compatible endpoint every location in this process uses.
 void declare_storage_params(ParamSet& params);
@@ -66,7 +75,9 @@ class LocalCopy {
   std::optional<TemporaryDirectory> dir_;
 };
 
-// The file at LOCATION, locally. Missing files are an io error naming the location.
+// The file at LOCATION, locally. Missing files are an io error naming the location; anything but a
+// regular file (a FIFO, device, socket or directory) and an s3:// location without a key are
+// refused before they are opened.
 LocalCopy fetch(const Location& location, const ByteProgress& progress = {});
 // Copies the file at LOCATION to LOCAL_PATH (atomically), downloading it when remote.
 void fetch_to(const Location& location, const std::string& local_path, const ByteProgress& progress = {});
