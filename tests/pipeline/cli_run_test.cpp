@@ -4,7 +4,11 @@
 
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <signal.h>
+
+#include <chrono>
 #include <sstream>
+#include <thread>
 
 #include "cltv/sha256.h"
 #include "support/test_support.h"
@@ -26,9 +30,9 @@ class RunCli : public ::testing::Test {
   }
   static void TearDownTestSuite() { delete dir_; }
 
-  // `cltv run` on the shared data with WORK as working folder; EXTRA flags (pairs of flag and value,
-  // or a lone flag) replace the defaults of the same name.
-  static test::CliResult run(const std::string& work, const std::vector<std::string>& extra = {}) {
+  // The arguments of `cltv run` on the shared data with WORK as working folder; EXTRA flags (pairs of
+  // flag and value, or a lone flag) replace the defaults of the same name.
+  static std::vector<std::string> run_args(const std::string& work, const std::vector<std::string>& extra = {}) {
     std::vector<std::pair<std::string, std::string>> flags{{"--source", data_},          {"--on-bad-row", "skip"},
                                                            {"--max-basket-amount", "1e8"}, {"--work", work},
                                                            {"--model", "linear"}};
@@ -45,7 +49,10 @@ class RunCli : public ::testing::Test {
       args.push_back(flag);
       if (!value.empty()) args.push_back(value);
     }
-    return run_cli(args);
+    return args;
+  }
+  static test::CliResult run(const std::string& work, const std::vector<std::string>& extra = {}) {
+    return run_cli(run_args(work, extra));
   }
 
   static std::vector<std::string> entries(const std::string& dir) {
@@ -211,6 +218,44 @@ TEST_F(RunCli, DefaultSourceMissingSaysHowToGetData) {
   const auto result = run_cli({"run", "--work", dir_->path("empty-work")});
   EXPECT_EQ(result.exit_code, 1);
   EXPECT_NE(result.err.find("cltv generate"), std::string::npos) << result.err;
+}
+
+// A backtest (--as-of before the default) is not published unless asked; published, it still does
+// not move LATEST away from the newer production run.
+TEST_F(RunCli, BacktestPublishesOnlyWhenAskedAndNeverMovesLatestBack) {
+  const std::string work = dir_->path("work-backtest");
+  ASSERT_EQ(run(work).exit_code, 0);
+  const std::string production = test::read_file(work + "/models/LATEST");
+
+  const auto backtest = run(work, {"--as-of", "2019-09-01"});
+  ASSERT_EQ(backtest.exit_code, 0) << backtest.err;
+  EXPECT_NE(backtest.err.find("a backtest as of 2019-09-01 (pass --publish to publish it)"), std::string::npos)
+      << backtest.err;
+  EXPECT_EQ(entries(work + "/models"), (std::vector<std::string>{production.substr(0, production.size() - 1), "LATEST"}));
+  EXPECT_EQ(entries(work + "/runs").size(), 2u);  // the run itself is kept locally
+
+  const auto published = run(work, {"--as-of", "2019-09-01", "--publish"});
+  ASSERT_EQ(published.exit_code, 0) << published.err;
+  EXPECT_EQ(entries(work + "/models").size(), 3u);
+  EXPECT_EQ(test::read_file(work + "/models/LATEST"), production);
+  EXPECT_NE(published.err.find("scored at a later as-of"), std::string::npos) << published.err;
+}
+
+// SIGTERM in the middle of a run removes its incomplete directory and leaves LATEST alone.
+TEST_F(RunCli, TerminationRemovesTheIncompleteRun) {
+  const std::string work = dir_->path("work-signal");
+  test::CliProcess process(run_args(work, {"--model", "mlp"}));
+  bool seen = false;
+  for (int i = 0; i < 20000 && !seen; ++i) {
+    for (const auto& name : entries(work + "/runs")) seen |= name.ends_with(".incomplete");
+    if (!seen) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  ASSERT_TRUE(seen) << "the run never started";
+  ::kill(process.pid(), SIGTERM);
+  const auto result = process.wait();
+  EXPECT_EQ(result.exit_code, 128 + SIGTERM) << result.err;
+  EXPECT_TRUE(entries(work + "/runs").empty()) << result.err;
+  EXPECT_FALSE(fs::exists(work + "/models/LATEST"));
 }
 
 }  // namespace

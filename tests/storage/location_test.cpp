@@ -119,14 +119,50 @@ TEST(BundleLocation, FollowsLatestAndRunDirectories) {
   EXPECT_EQ(resolve_bundle_location(dir.path("models/run-7")).path, dir.path("models/run-7/bundle"));
   EXPECT_EQ(resolve_bundle_location(dir.path("models/run-7/bundle")).path, dir.path("models/run-7/bundle"));
 
-  for (const char* bad : {"", "\n", "../elsewhere\n", "a/b\n"}) {
+  const std::string long_name(65, 'a');
+  for (const std::string& bad : std::vector<std::string>{"", "\n", "../elsewhere\n", "a/b\n", "run-7\nrun-8\n", ".hidden\n",
+                                "run-7.incomplete\n", "run 7\n", long_name + "\n", "secret-\x01\n"}) {
     dir.write("models/LATEST", bad);
     std::string message;
     EXPECT_EQ(test::error_kind_of([&] { resolve_bundle_location(dir.path("models/LATEST")); }, &message),
               ErrorKind::model)
         << bad;
-    EXPECT_NE(message.find("does not name a run"), std::string::npos) << message;
+    EXPECT_NE(message.find("does not hold a valid run name (content not shown)"), std::string::npos) << message;
   }
+}
+
+// A LATEST replaced by a link to another file (a credentials file, say) or by a large file is
+// refused without showing a byte of it.
+TEST(BundleLocation, LatestPointerThatIsALinkOrLargeIsRefusedWithoutItsContent) {
+  const test::TempDir dir;
+  dir.write("models/run-7/bundle/manifest.json", "{}");
+  const std::string secret = dir.write("credentials", "aws_secret_access_key = SECRET123\n");
+  std::filesystem::create_symlink(secret, dir.path("models/LATEST"));
+  std::string message;
+  EXPECT_EQ(test::error_kind_of([&] { resolve_bundle_location(dir.path("models/LATEST")); }, &message),
+            ErrorKind::model);
+  EXPECT_EQ(message.find("SECRET123"), std::string::npos) << message;
+  EXPECT_NE(message.find("is not a LATEST pointer"), std::string::npos) << message;
+
+  std::filesystem::remove(dir.path("models/LATEST"));
+  dir.write("models/LATEST", "run-7\n" + std::string(200, '#') + "SECRET123");
+  EXPECT_EQ(test::error_kind_of([&] { resolve_bundle_location(dir.path("models/LATEST")); }, &message),
+            ErrorKind::model);
+  EXPECT_EQ(message.find("SECRET123"), std::string::npos) << message;
+}
+
+TEST(BundleLocation, IncompleteRunsAreRefused) {
+  const test::TempDir dir;
+  dir.write("runs/20191001T000000Z.incomplete/bundle/manifest.json", "{}");
+  for (const char* path : {"runs/20191001T000000Z.incomplete", "runs/20191001T000000Z.incomplete/bundle",
+                           "runs/20191001T000000Z.incomplete/bundle/"}) {
+    std::string message;
+    EXPECT_EQ(test::error_kind_of([&] { resolve_bundle_location(dir.path(path)); }, &message), ErrorKind::model)
+        << path;
+    EXPECT_NE(message.find("is an incomplete run"), std::string::npos) << message;
+  }
+  EXPECT_EQ(test::error_kind_of([&] { resolve_bundle_location("s3://bucket/runs/x.incomplete/bundle"); }),
+            ErrorKind::model);
 }
 
 }  // namespace

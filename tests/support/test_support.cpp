@@ -52,9 +52,8 @@ std::string read_file(const std::string& path) {
   return out.str();
 }
 
-CliResult run_cli(const std::vector<std::string>& args) {
-  TempDir io;
-  const std::string out_path = io.path("stdout"), err_path = io.path("stderr");
+CliProcess::CliProcess(const std::vector<std::string>& args) {
+  const std::string out_path = io_.path("stdout"), err_path = io_.path("stderr");
   std::vector<std::string> argv_strings{CLTV_BINARY};
   argv_strings.insert(argv_strings.end(), args.begin(), args.end());
   std::vector<char*> argv;
@@ -67,16 +66,23 @@ CliResult run_cli(const std::vector<std::string>& args) {
   posix_spawn_file_actions_addopen(&actions, 1, out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
   posix_spawn_file_actions_addopen(&actions, 2, err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
   pid_t pid = 0;
-  CliResult result;
-  if (posix_spawn(&pid, CLTV_BINARY, &actions, nullptr, argv.data(), environ) == 0) {
-    int status = 0;
-    waitpid(pid, &status, 0);
-    result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  }
+  if (posix_spawn(&pid, CLTV_BINARY, &actions, nullptr, argv.data(), environ) == 0) pid_ = pid;
   posix_spawn_file_actions_destroy(&actions);
-  result.out = read_file(out_path);
-  result.err = read_file(err_path);
+}
+
+CliResult CliProcess::wait() {
+  CliResult result;
+  if (pid_ > 0) {
+    int status = 0;
+    waitpid(pid_, &status, 0);
+    result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    pid_ = -1;
+  }
+  result.out = read_file(io_.path("stdout"));
+  result.err = read_file(io_.path("stderr"));
   return result;
 }
+
+CliResult run_cli(const std::vector<std::string>& args) { return CliProcess(args).wait(); }
 
 }  // namespace cltv::test

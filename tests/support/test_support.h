@@ -45,7 +45,20 @@ struct CliResult {
   std::string err;
 };
 
-// Runs the cltv executable with ARGS (no shell involved).
+// The cltv executable running in the background with ARGS (no shell involved), its standard
+// output and error going to files; wait() collects them.
+class CliProcess {
+ public:
+  explicit CliProcess(const std::vector<std::string>& args);
+  int pid() const { return pid_; }
+  CliResult wait();
+
+ private:
+  TempDir io_;
+  int pid_ = -1;
+};
+
+// Runs the cltv executable with ARGS and waits for it.
 CliResult run_cli(const std::vector<std::string>& args);
 
 std::string read_file(const std::string& path);
