@@ -26,7 +26,7 @@ class ParamSet {
     std::function<void(const std::string&)> apply;  // parse, check, store; throws config error
     PathRole path_role = PathRole::none;
     // The location the value names ("" for none); absent: the value itself.
-    std::function<std::string(const std::string&)> path_of;
+    std::function<std::string(const std::string&)> path_of = {};
   };
 
   // A location named by a parameter that was set: the flag, the location text and its role.

@@ -204,190 +204,232 @@ void declare_run_params(ParamSet& params, RunOptions& options) {
   options.model_flags.declare(params);
 }
 
-RunOutcome run_pipeline(const RunOptions& options, RunLog& log) {
-  const fs::path work(options.work);
-  const std::string source_text =
-      options.input.input.empty() ? (work / "transactions.csv").string() : options.input.input;
-  const storage::Location source = storage::parse_location(source_text);
-  const storage::Location artifacts = storage::parse_location(options.artifacts.empty() ? options.work : options.artifacts);
-  if (options.input.input.empty() && !fs::exists(source.path)) {
-    throw_input(fmt::format("no --source given and the default '{}' does not exist", source.path),
+namespace {
+
+// One run in progress: its options, log, directory and manifest, and one method per step. Each
+// step's method runs between the log's begin and end lines (run_step).
+class Run {
+ public:
+  Run(const RunOptions& options, RunLog& log, storage::Location source)
+      : options_(options), log_(log), source_(std::move(source)) {
+    const fs::path runs = fs::path(options.work) / "runs";
+    outcome_.run_id = claim_run_id(runs);
+    final_dir_ = runs / outcome_.run_id;
+    dir_ = runs / (outcome_.run_id + storage::incomplete_run_suffix);
+    remove_incomplete_.dir = dir_;
+    remove_on_signal_.emplace(dir_.string());
+    manifest_["run"] = outcome_.run_id;
+    manifest_["created_utc"] = format_utc(std::chrono::system_clock::now(), "%Y-%m-%dT%H:%M:%SZ");
+    manifest_["cltv_version"] = version;
+    manifest_["model"] = options.model;
+    experiment_.input = options.input;
+    experiment_.input.input = source_.text();
+    experiment_.clean = options.clean;
+    experiment_.features = options.features;
+    experiment_.features.as_of.reset();
+    experiment_.levels = options.levels;
+    experiment_.split.seed = options.seed;
+  }
+
+  // 1. the source to a local file, its SHA-256 and size recorded.
+  storage::LocalCopy fetch() {
+    storage::LocalCopy copy = storage::fetch(source_, [&](int64_t done, int64_t total) {
+      log_.update("download", done, total, "bytes");
+    });
+    const std::string sha = sha256_file_hex(copy.path());
+    const auto bytes = static_cast<uint64_t>(fs::file_size(copy.path()));
+    manifest_["source"] = {{"location", source_.text()}, {"sha256", sha}, {"bytes", bytes}};
+    log_.end_step({{"source", source_.text()}, {"bytes", thousands(bytes)}, {"sha256", sha}});
+    return copy;
+  }
+
+  // 2. read, profile into inspect.json, and clean.
+  PreparedData clean(const storage::LocalCopy& local) {
+    io::ReadResult read = io::read_fetched_input(experiment_.input, source_, local.path());
+    const io::InspectReport profile = io::inspect(read);
+    io::write_file_atomically((dir_ / "inspect.json").string(), io::inspect_json(profile));
+    PreparedData prepared = prepare_read(std::move(read), experiment_.clean);
+    prepared.input_sha256 = manifest_["source"]["sha256"].get<std::string>();  // hashed once, by the fetch step
+    log_.end_step({{"lines read", thousands(prepared.read.rows_read)},
+                   {"rejected", thousands(prepared.read.rejected)},
+                   {"customers", thousands(profile.customers)},
+                   {"months", profile.months.empty() ? std::string("none")
+                                                     : fmt::format("{} to {}", profile.months.front().month,
+                                                                   profile.months.back().month)},
+                   {"baskets removed", thousands(prepared.clean.removed_baskets.size())},
+                   {"lines kept", thousands(prepared.clean.rows_out)}});
+    return prepared;
+  }
+
+  // 3. the windows and the features of the time split.
+  Splits features(const PreparedData& data) {
+    windows_ = plan_windows(data, options_.features);
+    if (!windows_.note.empty()) log_.note(windows_.note);
+    experiment_.split.split = "time";
+    experiment_.split.train_as_of = windows_.train_as_of.value_or(windows_.valid_as_of);
+    if (windows_.train_as_of) experiment_.split.valid_as_of = windows_.valid_as_of;
+    Splits s = make_splits(data, experiment_.features, experiment_.split, false);
+    manifest_["split"] = s.description;
+    manifest_["valid_as_of"] = format_date(windows_.valid_as_of);
+    manifest_["score_as_of"] = format_date(windows_.score_as_of);
+    log_.end_step({{"features", std::to_string(s.train.cols)},
+                   {"train customers", thousands(s.train.rows)},
+                   {"valid customers", thousands(s.valid.rows)},
+                   {"valid month", format_month(windows_.valid_as_of)}});
+    return s;
+  }
+
+  // 4. fit the model and save the bundle; the fit's metrics go into metrics.json.
+  void train(const Splits& splits, const PreparedData& data) {
+    std::unique_ptr<models::Model> model;
+    const TrainOutcome t = fit_and_evaluate(options_.model, options_.model_flags, true, splits, experiment_, model);
+    save_trained_model(bundle_dir(), *model, t, splits, experiment_, options_.model_flags, data.input_sha256);
+    for (const auto& m : t.metrics) metrics_[m.name] = eval::metrics_to_json(m.metrics);
+    RunLog::Counts counts{{"model", options_.model}, {"fit", fmt::format("{:.2f} s", t.fit_seconds)}};
+    if (!t.fit.curve.empty()) counts.emplace_back("best step", fmt::format("{}/{}", t.fit.best_step, t.fit.curve.size()));
+    log_.end_step(counts);
+  }
+
+  // 5. the bundle as saved (checksums verified) on the validation month, with its charts.
+  storage::LoadedBundle evaluate(const Splits& splits) {
+    storage::LoadedBundle loaded = storage::load_bundle_at(storage::parse_location(bundle_dir()));
+    const EvaluateOutcome evaluated =
+        evaluate_dataset(loaded, splits.valid, experiment_.levels, (dir_ / "plots").string());
+    metrics_["evaluation"] = eval::metrics_to_json(evaluated.metrics);
+    metrics_["evaluation_set"] = splits.description;
+    log_.end_step({{"customers", thousands(evaluated.metrics.n)},
+                   {"mae_log1p", fmt::format("{:.3f}", evaluated.metrics.mae_log1p)},
+                   {"gini", metric_text(evaluated.metrics.gini_normalized)},
+                   {"level accuracy", fmt::format("{:.3f}", evaluated.metrics.level_accuracy)}});
+    return loaded;
+  }
+
+  // 6. every customer of the scoring window.
+  PredictOutcome score(const storage::LoadedBundle& bundle, const PreparedData& data) {
+    PredictOptions predict;
+    predict.model = (final_dir_ / storage::run_bundle_dir).string();
+    predict.as_of = windows_.score_as_of;
+    predict.out = (dir_ / "predictions.csv").string();
+    predict.segments = (dir_ / "segments.json").string();
+    predict.allow_partial_window = options_.allow_partial_window;
+    PredictOutcome p = score_customers(bundle, data, predict);
+    log_.end_step({{"customers", thousands(p.customers)}, {"as of", p.as_of}});
+    return p;
+  }
+
+  // 7. metrics, report and the manifest of every file; then the directory takes its final name.
+  void write(const PredictOutcome& scored) {
+    io::write_file_atomically((dir_ / "metrics.json").string(), metrics_.dump(2) + "\n");
+    std::string summary = scored.summary_text;
+    const size_t paths = summary.find("predictions: ");
+    if (paths != std::string::npos) summary.erase(paths);  // the temporary paths mean nothing later
+    io::write_file_atomically((dir_ / "report.md").string(), report_text(outcome_.run_id, manifest_, metrics_, summary));
+    manifest_["files"] = storage::file_checksums(dir_.string());
+    manifest_["manifest_sha256"] = storage::manifest_checksum(manifest_);
+    io::write_file_atomically((dir_ / storage::manifest_file_name).string(), manifest_.dump(2) + "\n");
+    fs::rename(dir_, final_dir_);
+    outcome_.run_dir = final_dir_.string();
+    log_.end_step({{"run", final_dir_.string()}, {"files", std::to_string(manifest_["files"].size() + 1)}});
+  }
+
+  // 8. every file, the run manifest last, then LATEST: a backtest only with --publish, and LATEST
+  // never back to an earlier as-of.
+  void publish(const storage::Location& artifacts, bool backtest) {
+    if (backtest && !options_.publish) {
+      log_.end_step({{"published", fmt::format("no: a backtest as of {} (pass --publish to publish it)",
+                                               format_date(windows_.score_as_of))}});
+      return;
+    }
+    const storage::Location models = artifacts.child("models");
+    const storage::Location published = models.child(outcome_.run_id);
+    storage::store_directory(outcome_.run_dir, published, storage::manifest_file_name, [&](int64_t done, int64_t total) {
+      log_.update("upload", done, total, "bytes");
+    });
+    outcome_.published = published.text();
+    const std::optional<std::string> newer = newer_latest_run(models, manifest_["score_as_of"].get<std::string>());
+    if (newer) {
+      log_.end_step({{"to", published.text()}, {"LATEST", fmt::format("left at {}, scored at a later as-of", *newer)}});
+      return;
+    }
+    const storage::Location latest = models.child(storage::latest_pointer_name);
+    storage::write_text(latest, outcome_.run_id + "\n");
+    outcome_.latest = latest.text();
+    log_.end_step({{"to", published.text()}, {"LATEST", outcome_.run_id}});
+  }
+
+  int64_t score_as_of() const { return windows_.score_as_of; }
+
+  RunOutcome finish() {
+    log_.finish(fmt::format("run {} done", outcome_.run_id),
+                {{"run", outcome_.run_dir},
+                 {"predictions", (final_dir_ / "predictions.csv").string()},
+                 {"segments", (final_dir_ / "segments.json").string()},
+                 {"plots", (final_dir_ / "plots").string()},
+                 {"report", (final_dir_ / "report.md").string()},
+                 {"published", outcome_.published.empty() ? "no (backtest)" : outcome_.published},
+                 {"LATEST", outcome_.latest.empty() ? "unchanged" : outcome_.latest}});
+    return outcome_;
+  }
+
+ private:
+  std::string bundle_dir() const { return (dir_ / storage::run_bundle_dir).string(); }
+
+  struct RemoveIncomplete {
+    fs::path dir;
+    ~RemoveIncomplete() {
+      std::error_code ignored;
+      if (!dir.empty()) fs::remove_all(dir, ignored);
+    }
+  };
+
+  const RunOptions& options_;
+  RunLog& log_;
+  const storage::Location source_;
+  RunOutcome outcome_;
+  fs::path dir_, final_dir_;  // <run>.incomplete while it is built, then <run>
+  RemoveIncomplete remove_incomplete_;
+  std::optional<RemoveOnSignal> remove_on_signal_;
+  ordered_json manifest_;
+  ordered_json metrics_ = ordered_json::object();
+  ExperimentOptions experiment_;
+  Windows windows_;
+};
+
+// The source location: --source, else WORK/transactions.csv, which must then exist.
+storage::Location run_source(const RunOptions& options) {
+  if (!options.input.input.empty()) return storage::parse_location(options.input.input);
+  const std::string path = (fs::path(options.work) / "transactions.csv").string();
+  if (!fs::exists(path)) {
+    throw_input(fmt::format("no --source given and the default '{}' does not exist", path),
                 fmt::format("pass --source (a path or s3:// location), or generate data: cltv generate --customers "
                             "72000 --months 4 --start 2019-06 --out {}",
-                            source.path));
+                            path));
   }
+  return storage::parse_location(path);
+}
+
+}  // namespace
+
+RunOutcome run_pipeline(const RunOptions& options, RunLog& log) {
+  const storage::Location source = run_source(options);
+  const storage::Location artifacts = storage::parse_location(options.artifacts.empty() ? options.work : options.artifacts);
   models::make_model(options.model);  // an unknown model fails before any work
   struct RestoreSink {
     ProgressSink* sink;
     ~RestoreSink() { set_progress_sink(sink); }
   } restore{set_progress_sink(&log)};
 
-  RunOutcome outcome;
-  outcome.run_id = claim_run_id(work / "runs");
-  const fs::path final_dir = work / "runs" / outcome.run_id;
-  const fs::path dir = work / "runs" / (outcome.run_id + storage::incomplete_run_suffix);
-  struct RemoveIncomplete {
-    fs::path dir;
-    ~RemoveIncomplete() {
-      std::error_code ignored;
-      fs::remove_all(dir, ignored);
-    }
-  } remove_incomplete{dir};
-  const RemoveOnSignal remove_on_signal(dir.string());
-
-  ordered_json manifest;
-  manifest["run"] = outcome.run_id;
-  manifest["created_utc"] = format_utc(std::chrono::system_clock::now(), "%Y-%m-%dT%H:%M:%SZ");
-  manifest["cltv_version"] = version;
-  manifest["model"] = options.model;
-
-  // 1. fetch
-  const storage::LocalCopy local = run_step(log, "fetch", [&] {
-    storage::LocalCopy copy = storage::fetch(source, [&](int64_t done, int64_t total) {
-      log.update("download", done, total, "bytes");
-    });
-    const std::string sha = sha256_file_hex(copy.path());
-    const auto bytes = static_cast<uint64_t>(fs::file_size(copy.path()));
-    manifest["source"] = {{"location", source.text()}, {"sha256", sha}, {"bytes", bytes}};
-    log.end_step({{"source", source.text()}, {"bytes", thousands(bytes)}, {"sha256", sha}});
-    return copy;
-  });
-
-  // 2. read, inspect and clean
-  ExperimentOptions experiment;
-  experiment.input = options.input;
-  experiment.input.input = source.text();
-  experiment.clean = options.clean;
-  experiment.features = options.features;
-  experiment.features.as_of.reset();
-  experiment.levels = options.levels;
-  experiment.split.seed = options.seed;
-  const PreparedData data = run_step(log, "clean", [&] {
-    io::ReadResult read = io::read_fetched_input(experiment.input, source, local.path());
-    const io::InspectReport profile = io::inspect(read);
-    io::write_file_atomically((dir / "inspect.json").string(), io::inspect_json(profile));
-    PreparedData prepared = prepare_read(std::move(read), experiment.clean);
-    prepared.input_sha256 = manifest["source"]["sha256"].get<std::string>();  // hashed once, by the fetch step
-    log.end_step({{"lines read", thousands(prepared.read.rows_read)},
-                  {"rejected", thousands(prepared.read.rejected)},
-                  {"customers", thousands(profile.customers)},
-                  {"months", profile.months.empty() ? std::string("none")
-                                                    : fmt::format("{} to {}", profile.months.front().month,
-                                                                  profile.months.back().month)},
-                  {"baskets removed", thousands(prepared.clean.removed_baskets.size())},
-                  {"lines kept", thousands(prepared.clean.rows_out)}});
-    return prepared;
-  });
-
-  // 3. features of the time split
-  Windows windows;
-  const Splits splits = run_step(log, "features", [&] {
-    windows = plan_windows(data, options.features);
-    if (!windows.note.empty()) log.note(windows.note);
-    experiment.split.split = "time";
-    experiment.split.train_as_of = windows.train_as_of.value_or(windows.valid_as_of);
-    if (windows.train_as_of) experiment.split.valid_as_of = windows.valid_as_of;
-    Splits s = make_splits(data, experiment.features, experiment.split, false);
-    log.end_step({{"features", std::to_string(s.train.cols)},
-                  {"train customers", thousands(s.train.rows)},
-                  {"valid customers", thousands(s.valid.rows)},
-                  {"valid month", format_month(windows.valid_as_of)}});
-    return s;
-  });
-  manifest["split"] = splits.description;
-  manifest["valid_as_of"] = format_date(windows.valid_as_of);
-  manifest["score_as_of"] = format_date(windows.score_as_of);
-
-  // 4. train and save the bundle
-  const std::string bundle_dir = (dir / storage::run_bundle_dir).string();
-  const TrainOutcome trained = run_step(log, "train", [&] {
-    std::unique_ptr<models::Model> model;
-    TrainOutcome t = fit_and_evaluate(options.model, options.model_flags, true, splits, experiment, model);
-    save_trained_model(bundle_dir, *model, t, splits, experiment, options.model_flags, data.input_sha256);
-    RunLog::Counts counts{{"model", options.model}, {"fit", fmt::format("{:.2f} s", t.fit_seconds)}};
-    if (!t.fit.curve.empty()) counts.emplace_back("best step", fmt::format("{}/{}", t.fit.best_step, t.fit.curve.size()));
-    log.end_step(counts);
-    return t;
-  });
-
-  // 5. evaluate the bundle as saved, on the validation month
-  ordered_json metrics = ordered_json::object();
-  for (const auto& m : trained.metrics) metrics[m.name] = eval::metrics_to_json(m.metrics);
-  const storage::LoadedBundle bundle = run_step(log, "evaluate", [&] {
-    storage::LoadedBundle loaded = storage::load_bundle_at(storage::parse_location(bundle_dir));
-    const EvaluateOutcome evaluated = evaluate_dataset(loaded, splits.valid, experiment.levels, (dir / "plots").string());
-    metrics["evaluation"] = eval::metrics_to_json(evaluated.metrics);
-    metrics["evaluation_set"] = splits.description;
-    log.end_step({{"customers", thousands(evaluated.metrics.n)},
-                  {"mae_log1p", fmt::format("{:.3f}", evaluated.metrics.mae_log1p)},
-                  {"gini", metric_text(evaluated.metrics.gini_normalized)},
-                  {"level accuracy", fmt::format("{:.3f}", evaluated.metrics.level_accuracy)}});
-    return loaded;
-  });
-
-  // 6. score every customer for the month after the data
-  const PredictOutcome scored = run_step(log, "score", [&] {
-    PredictOptions predict;
-    predict.model = (final_dir / storage::run_bundle_dir).string();
-    predict.as_of = windows.score_as_of;
-    predict.out = (dir / "predictions.csv").string();
-    predict.segments = (dir / "segments.json").string();
-    predict.allow_partial_window = options.allow_partial_window;
-    PredictOutcome p = score_customers(bundle, data, predict);
-    log.end_step({{"customers", thousands(p.customers)}, {"as of", p.as_of}});
-    return p;
-  });
-
-  // 7. the run directory: metrics, report and the manifest of every file
-  run_step(log, "write", [&] {
-    io::write_file_atomically((dir / "metrics.json").string(), metrics.dump(2) + "\n");
-    std::string summary = scored.summary_text;
-    const size_t paths = summary.find("predictions: ");
-    if (paths != std::string::npos) summary.erase(paths);  // the temporary paths mean nothing later
-    io::write_file_atomically((dir / "report.md").string(), report_text(outcome.run_id, manifest, metrics, summary));
-    manifest["files"] = storage::file_checksums(dir.string());
-    manifest["manifest_sha256"] = storage::manifest_checksum(manifest);
-    io::write_file_atomically((dir / storage::manifest_file_name).string(), manifest.dump(2) + "\n");
-    fs::rename(dir, final_dir);
-    log.end_step({{"run", final_dir.string()}, {"files", std::to_string(manifest["files"].size() + 1)}});
-    return 0;
-  });
-  outcome.run_dir = final_dir.string();
-
-  // 8. publish: every file, the run manifest last, then LATEST
-  const storage::Location models = artifacts.child("models");
-  const storage::Location published = models.child(outcome.run_id);
-  const storage::Location latest = models.child(storage::latest_pointer_name);
-  const bool backtest = windows.score_as_of < default_as_of(data);
-  run_step(log, "publish", [&] {
-    if (backtest && !options.publish) {
-      log.end_step({{"published", fmt::format("no: a backtest as of {} (pass --publish to publish it)",
-                                              format_date(windows.score_as_of))}});
-      return 0;
-    }
-    storage::store_directory(outcome.run_dir, published, storage::manifest_file_name, [&](int64_t done, int64_t total) {
-      log.update("upload", done, total, "bytes");
-    });
-    outcome.published = published.text();
-    const std::optional<std::string> newer = newer_latest_run(models, manifest["score_as_of"].get<std::string>());
-    if (newer) {
-      log.end_step({{"to", published.text()}, {"LATEST", fmt::format("left at {}, scored at a later as-of", *newer)}});
-      return 0;
-    }
-    storage::write_text(latest, outcome.run_id + "\n");
-    outcome.latest = latest.text();
-    log.end_step({{"to", published.text()}, {"LATEST", outcome.run_id}});
-    return 0;
-  });
-  log.finish(fmt::format("run {} done", outcome.run_id),
-             {{"run", outcome.run_dir},
-              {"predictions", (final_dir / "predictions.csv").string()},
-              {"segments", (final_dir / "segments.json").string()},
-              {"plots", (final_dir / "plots").string()},
-              {"report", (final_dir / "report.md").string()},
-              {"published", outcome.published.empty() ? "no (backtest)" : outcome.published},
-              {"LATEST", outcome.latest.empty() ? "unchanged" : outcome.latest}});
-  return outcome;
+  Run run(options, log, source);
+  const storage::LocalCopy local = run_step(log, "fetch", [&] { return run.fetch(); });
+  const PreparedData data = run_step(log, "clean", [&] { return run.clean(local); });
+  const Splits splits = run_step(log, "features", [&] { return run.features(data); });
+  run_step(log, "train", [&] { run.train(splits, data); });
+  const storage::LoadedBundle bundle = run_step(log, "evaluate", [&] { return run.evaluate(splits); });
+  const PredictOutcome scored = run_step(log, "score", [&] { return run.score(bundle, data); });
+  run_step(log, "write", [&] { run.write(scored); });
+  const bool backtest = run.score_as_of() < default_as_of(data);
+  run_step(log, "publish", [&] { run.publish(artifacts, backtest); });
+  return run.finish();
 }
 
 }  // namespace cltv::pipeline

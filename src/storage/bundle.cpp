@@ -237,7 +237,9 @@ std::string read_latest_pointer(const Location& location) {
   if (location.is_remote()) {
     const std::optional<int64_t> size = S3Client(s3_settings()).size_of(location.bucket, location.key);
     if (!size) throw_io(fmt::format("'{}' does not exist", location.text()), "check the path");
-    if (static_cast<uint64_t>(*size) > max_bytes) throw_model(fmt::format("'{}' is not a LATEST pointer: it is too large", location.text()), hint);
+    if (static_cast<uint64_t>(*size) > max_bytes) {
+      throw_model(fmt::format("'{}' is not a LATEST pointer: it is too large", location.text()), hint);
+    }
   } else {
     const fs::file_status status = fs::symlink_status(location.path);
     if (!fs::exists(status)) throw_io(fmt::format("'{}' does not exist", location.path), "check the path");
