@@ -43,6 +43,7 @@ void BM_FeaturesOnlineRetailEndToEnd(benchmark::State& state) {
     auto read = io::read_transactions(path, schema, read_options);
     features::CleanOptions clean;
     clean.threads = threads;
+    clean.returns = "drop";  // as the pandas reference does
     const auto report = features::clean_transactions(read.table, clean, read.report);
     const auto matrix = features::build_features(read.table, options_at("2011-11-01", threads));
     features::write_features_csv(matrix, out, threads);

@@ -12,6 +12,8 @@
 #include "cltv/btyd/predict.h"
 #include "cltv/btyd/rfm.h"
 #include "cltv/error.h"
+#include "cltv/features/clean.h"
+#include "cltv/features/output.h"
 #include "cltv/io/input_options.h"
 #include "cltv/storage/location.h"
 #include "command.h"
@@ -23,13 +25,17 @@ namespace {
 Command make_btyd_summary_command() {
   struct Options {
     io::InputOptions input;
+    features::CleanOptions clean;
     std::optional<int64_t> calibration_end, holdout_end;
     std::string unit, out;
   };
   auto options = std::make_shared<Options>();
   Command command{"summary",
-                  "RFM table (frequency, recency, T, monetary_value) at a calibration end, lifetimes conventions", {}, {}, {}};
+                  "Clean transactions (as `features` does) and write the RFM table (frequency, recency, T, "
+                  "monetary_value) at a calibration end, lifetimes conventions",
+                  {}, {}, {}};
   io::declare_input_params(command.params, options->input);
+  features::declare_clean_params(command.params, options->clean);
   command.params.add_date("calibration-end", options->calibration_end, true,
                           "last day of the calibration period (purchases on it count)");
   command.params.add_date("holdout-end", options->holdout_end, false,
@@ -41,9 +47,13 @@ Command make_btyd_summary_command() {
     summary.calibration_end = *options->calibration_end;
     summary.holdout_end = options->holdout_end;
     summary.unit = btyd::parse_time_unit(options->unit, "--unit");
-    const btyd::RfmTable rfm = btyd::summarize_transactions(io::load_input(options->input).table, summary);
+    io::ReadResult read = io::load_input(options->input);
+    options->clean.threads = options->input.threads;
+    const features::CleanReport clean = features::clean_transactions(read.table, options->clean, read.report);
+    const btyd::RfmTable rfm = btyd::summarize_transactions(read.table, summary);
     storage::write_text(storage::parse_location(options->out), btyd::rfm_to_csv(rfm));
-    fmt::print("summarised {} customers in {} to {}\n", rfm.size(), options->unit, options->out);
+    fmt::print("{}summarised {} customers in {} to {}\n", features::clean_summary_text(clean), rfm.size(),
+               options->unit, options->out);
     return 0;
   };
   return command;

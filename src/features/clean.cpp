@@ -1,5 +1,6 @@
-// Cleaning steps 3-6 (steps 1-2 happen in the reader and are only reported here): non-positive
-// amounts, quantity 0 -> 1, exact duplicates, outlier baskets. Rows end grouped by customer.
+// Cleaning steps 3-7 (steps 1-2 happen in the reader and are only reported here): non-positive
+// amounts, quantity 0 -> 1, exact duplicates, returns netted, outlier baskets. Rows end grouped by
+// customer.
 #include "cltv/features/clean.h"
 
 #include <fmt/format.h>
@@ -9,6 +10,7 @@
 #include <numeric>
 
 #include "cltv/error.h"
+#include "cltv/time.h"
 #include "parallel.h"
 
 namespace cltv::features {
@@ -100,7 +102,67 @@ uint64_t mark_exact_duplicates(const TransactionTable& t, const std::vector<uint
   return std::accumulate(found.begin(), found.end(), uint64_t{0});
 }
 
-// Step 6: marks the outlier baskets in REMOVED (by basket id) and lists them in the report.
+// Per basket id: 1 when its negative-amount lines are returns to net. Empty when nothing is netted.
+std::vector<uint8_t> return_baskets(const TransactionTable& t, const CleanOptions& options, const io::ReturnRule& rule) {
+  if (options.returns != "net" && options.returns != "drop") {
+    throw_config(fmt::format("--returns: '{}' is not a choice", options.returns), "expected drop or net");
+  }
+  if (options.returns == "drop" || !rule.enabled) return {};
+  std::vector<uint8_t> flags(t.basket_ids.size());
+  for (uint32_t b = 0; b < flags.size(); ++b) flags[b] = rule.matches(t.basket_ids[b]);
+  return flags;
+}
+
+int64_t month_key(int64_t seconds) {
+  const CivilDate date = civil_from_days(floor_div(seconds, seconds_per_day));
+  return int64_t{date.year} * 12 + date.month;
+}
+
+// Nets the return lines (negative amounts) of one customer's rows [BEGIN, END) against the
+// customer's purchase lines of the same calendar month: same product first, then the others, in
+// input order, never below zero. Marks the return lines and the lines netted to zero in DROP.
+void net_customer_returns(TransactionTable& t, size_t begin, size_t end, std::vector<uint8_t>& drop,
+                          CleanReport& report) {
+  std::vector<std::pair<int64_t, uint32_t>> purchases;  // (month, row), by month then input order
+  for (size_t j = begin; j < end; ++j) {
+    if (t.amount[j] > 0.0) purchases.emplace_back(month_key(t.time[j]), static_cast<uint32_t>(j));
+  }
+  std::sort(purchases.begin(), purchases.end());
+  for (size_t r = begin; r < end; ++r) {
+    if (!(t.amount[r] < 0.0)) continue;
+    ++report.return_lines;
+    drop[r] = 1;
+    double left = -t.amount[r];
+    const int64_t month = month_key(t.time[r]);
+    const auto first = std::lower_bound(purchases.begin(), purchases.end(), std::pair<int64_t, uint32_t>(month, 0));
+    for (const bool same_product : {true, false}) {
+      for (auto it = first; it != purchases.end() && it->first == month && left > 0.0; ++it) {
+        const uint32_t j = it->second;
+        if ((t.product[j] == t.product[r]) != same_product || t.amount[j] == 0.0) continue;
+        const double take = std::min(t.amount[j], left);
+        t.amount[j] -= take;
+        left -= take;
+        report.return_amount_netted += take;
+        if (t.amount[j] == 0.0) {
+          drop[j] = 1;
+          ++report.purchase_lines_netted_out;
+        }
+      }
+    }
+    report.return_amount_unmatched += left;
+  }
+}
+
+// Step 6 on a table grouped by customer in which the only negative amounts are returns to net.
+void net_returns(TransactionTable& t, std::vector<uint8_t>& drop, CleanReport& report) {
+  for (size_t begin = 0, end = 0; begin < t.rows(); begin = end) {
+    bool any_return = false;
+    for (end = begin; end < t.rows() && t.customer[end] == t.customer[begin]; ++end) any_return |= t.amount[end] < 0.0;
+    if (any_return) net_customer_returns(t, begin, end, drop, report);
+  }
+}
+
+// Step 7: marks the outlier baskets in REMOVED (by basket id) and lists them in the report.
 void select_outlier_baskets(const TransactionTable& t, const CleanOptions& options,
                             std::vector<uint8_t>& removed, CleanReport& report) {
   const uint32_t basket_count = t.basket_ids.size();
@@ -155,6 +217,9 @@ void select_outlier_baskets(const TransactionTable& t, const CleanOptions& optio
 }  // namespace
 
 void declare_clean_params(ParamSet& params, CleanOptions& options) {
+  params.add_choice("returns", options.returns, "net", {"drop", "net"},
+                    "net: a return line (the schema's `returns` rule) reduces its customer's spend in the month of the "
+                    "return; drop: returns are dropped like other lines with amount <= 0");
   params.add_int("drop-top-baskets", options.drop_top_baskets, 0, 0, 1'000'000'000,
                  "remove the N baskets with the largest total over the cleaned input (the original used 13)");
   params.add_int("drop-bottom-baskets", options.drop_bottom_baskets, 0, 0, 1'000'000'000,
@@ -181,9 +246,13 @@ CleanReport clean_transactions(TransactionTable& t, const CleanOptions& options,
   const uint32_t customers = t.customer_ids.size();
 
   // Steps 3 and 4, counting the kept rows of each customer.
+  const std::vector<uint8_t> return_basket = return_baskets(t, options, read.returns);
+  const auto kept_row = [&](size_t i) {
+    return t.amount[i] > 0.0 || (t.amount[i] < 0.0 && !return_basket.empty() && return_basket[t.basket[i]] != 0);
+  };
   std::vector<uint32_t> offsets(static_cast<size_t>(customers) + 1, 0);
   for (size_t i = 0; i < n; ++i) {
-    if (!(t.amount[i] > 0.0)) {
+    if (!kept_row(i)) {
       ++report.non_positive_amount;
       continue;
     }
@@ -201,7 +270,7 @@ CleanReport clean_transactions(TransactionTable& t, const CleanOptions& options,
   {
     std::vector<uint32_t> next(offsets.begin(), offsets.end() - 1);
     for (size_t i = 0; i < n; ++i) {
-      if (t.amount[i] > 0.0) order[next[t.customer[i]]++] = static_cast<uint32_t>(i);
+      if (kept_row(i)) order[next[t.customer[i]]++] = static_cast<uint32_t>(i);
     }
   }
   bool identity = kept == n;
@@ -225,6 +294,13 @@ CleanReport clean_transactions(TransactionTable& t, const CleanOptions& options,
   std::vector<uint32_t>().swap(offsets);
 
   // Step 6.
+  if (!return_basket.empty()) {
+    drop.assign(t.rows(), 0);
+    net_returns(t, drop, report);
+    if (report.return_lines > 0) for_each_column(t, [&](auto& column) { compact(column, drop); });
+  }
+
+  // Step 7.
   if (options.drop_top_baskets > 0 || options.drop_bottom_baskets > 0 || options.max_basket_amount > 0.0) {
     std::vector<uint8_t> removed_basket;
     select_outlier_baskets(t, options, removed_basket, report);

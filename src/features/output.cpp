@@ -159,6 +159,10 @@ std::string feature_summary_json(const CleanReport& clean, const FeatureMatrix& 
       {"non_positive_amount", clean.non_positive_amount},
       {"quantity_zero_to_one", clean.quantity_zero_to_one},
       {"exact_duplicates", clean.exact_duplicates},
+      {"return_lines", clean.return_lines},
+      {"return_amount_netted", clean.return_amount_netted},
+      {"return_amount_unmatched", clean.return_amount_unmatched},
+      {"purchase_lines_netted_out", clean.purchase_lines_netted_out},
       {"outlier_basket_rows", clean.outlier_basket_rows},
       {"removed_baskets", removed},
       {"rows_out", clean.rows_out}};
@@ -191,17 +195,23 @@ std::string feature_summary_json(const CleanReport& clean, const FeatureMatrix& 
   return doc.dump(2) + "\n";
 }
 
-std::string feature_summary_text(const CleanReport& clean, const FeatureMatrix& m, const std::string& out_path) {
-  std::string out;
-  out += fmt::format("cleaning: {} rows read, {} rejected, {} without customer, {} with amount <= 0, "
-                     "{} quantity 0 -> 1, {} exact duplicates, {} lines in {} outlier baskets; {} lines left\n",
-                     clean.rows_read, clean.rejected, clean.no_customer, clean.non_positive_amount,
-                     clean.quantity_zero_to_one, clean.exact_duplicates, clean.outlier_basket_rows,
-                     clean.removed_baskets.size(), clean.rows_out);
+std::string clean_summary_text(const CleanReport& clean) {
+  std::string out = fmt::format(
+      "cleaning: {} rows read, {} rejected, {} without customer, {} with amount <= 0, {} quantity 0 -> 1, "
+      "{} exact duplicates, {} return lines ({:.2f} netted off purchases, {:.2f} unmatched, {} purchase lines netted to 0), "
+      "{} lines in {} outlier baskets; {} lines left\n",
+      clean.rows_read, clean.rejected, clean.no_customer, clean.non_positive_amount, clean.quantity_zero_to_one,
+      clean.exact_duplicates, clean.return_lines, clean.return_amount_netted, clean.return_amount_unmatched,
+      clean.purchase_lines_netted_out, clean.outlier_basket_rows, clean.removed_baskets.size(), clean.rows_out);
   for (const auto& b : clean.removed_baskets) {
     out += fmt::format("  removed basket {} (customer {}): total {}, {} lines, {}\n", b.basket_id, b.customer_id,
                        b.total, b.lines, b.reason);
   }
+  return out;
+}
+
+std::string feature_summary_text(const CleanReport& clean, const FeatureMatrix& m, const std::string& out_path) {
+  std::string out = clean_summary_text(clean);
   out += fmt::format("feature window: [{}, {}) in {} months; target period: [{}, {})\n", time_text(m.window.start),
                      time_text(m.window.as_of), m.window.month_start.size(), time_text(m.window.as_of),
                      time_text(m.window.target_end));

@@ -157,9 +157,10 @@ class InputBytes {
 // ---------------------------------------------------------------------------------------------
 // Field parsing.
 
-// Plain decimals ("-12", "2.55") with at most 15 significant digits: the integer mantissa and the
-// power of ten are both exact doubles, so one division gives the correctly rounded value
-// (Clinger's fast path). Returns false for anything else.
+// Plain decimals ("-12", "2.55", or "2,55" with POINT ',') with at most 15 significant digits: the
+// integer mantissa and the power of ten are both exact doubles, so one division gives the correctly
+// rounded value (Clinger's fast path). Returns false for anything else.
+template <char Point>
 bool parse_simple_decimal(std::string_view text, double& value) {
   static constexpr double powers[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
   size_t i = 0;
@@ -174,7 +175,7 @@ bool parse_simple_decimal(std::string_view text, double& value) {
       mantissa = mantissa * 10 + static_cast<uint64_t>(c - '0');
       ++digits;
       decimals += point;
-    } else if (c == '.' && !point) {
+    } else if (c == Point && !point) {
       point = true;
     } else {
       return false;
@@ -186,13 +187,30 @@ bool parse_simple_decimal(std::string_view text, double& value) {
   return true;
 }
 
+bool from_chars_whole(std::string_view text, double& value) {
+  const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  return ec == std::errc() && ptr == text.data() + text.size();
+}
+
+// A number with POINT as its decimal separator (exponents and long mantissas included).
+template <char Point>
 bool parse_double(std::string_view text, double& value) {
   text = detail::trim_spaces(text);
   if (!text.empty() && text.front() == '+') text.remove_prefix(1);
   if (text.empty()) return false;
-  if (parse_simple_decimal(text, value)) return true;
-  const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  return ec == std::errc() && ptr == text.data() + text.size();
+  if (parse_simple_decimal<Point>(text, value)) return true;
+  if constexpr (Point == '.') {
+    return from_chars_whole(text, value);
+  } else {
+    if (text.find('.') != std::string_view::npos) return false;  // "1.5" is not a decimal-comma number
+    std::string copy(text);
+    std::replace(copy.begin(), copy.end(), Point, '.');
+    return from_chars_whole(copy, value);
+  }
+}
+
+bool parse_double(std::string_view text, double& value, char point) {
+  return point == ',' ? parse_double<','>(text, value) : parse_double<'.'>(text, value);
 }
 
 bool parse_uint32(std::string_view text, uint32_t& value) {
@@ -201,9 +219,9 @@ bool parse_uint32(std::string_view text, uint32_t& value) {
   return !text.empty() && ec == std::errc() && ptr == text.data() + text.size();
 }
 
-bool looks_numeric(std::string_view text) {
+bool looks_numeric(std::string_view text, char point) {
   double ignored = 0;
-  return parse_double(text, ignored);
+  return parse_double(text, ignored, point);
 }
 
 // Occurrences of a rare BYTE in [P, END), with memchr's vector loop doing the scanning.
@@ -540,7 +558,7 @@ class ChunkParser {
       reject(start, end, line, column, "missing value", text);
       return false;
     }
-    if (!parse_double(text, value)) {
+    if (!parse_double(text, value, plan_.schema->decimal)) {
       reject(start, end, line, column, "not a number", text);
       return false;
     }
@@ -599,7 +617,7 @@ Header resolve_header(std::string_view data, size_t start, const Schema& schema,
     const bool wants_header =
         schema.header == HeaderMode::required ||
         (schema.header == HeaderMode::optional &&
-         std::none_of(fields.begin(), fields.end(), [](std::string_view f) { return looks_numeric(f); }));
+         std::none_of(fields.begin(), fields.end(), [&](std::string_view f) { return looks_numeric(f, schema.decimal); }));
     if (!wants_header) {
       header.data_start = pos;
       header.lines_before = lines;
@@ -622,6 +640,13 @@ Header resolve_header(std::string_view data, size_t start, const Schema& schema,
                                 schema.name),
                     fmt::format("found columns: {}; pick the right --schema or write a schema file",
                                 fmt::join(names, ", ")));
+      }
+      for (const auto& column : schema.required_columns()) {
+        if (std::count(names.begin(), names.end(), column) > 1) {
+          throw_input(fmt::format("{}:{}: header names column '{}' more than once; schema '{}' reads it", source,
+                                  lines + 1, column, schema.name),
+                      "rename or remove the extra column so the schema's column is unambiguous");
+        }
       }
       plan.layouts.push_back(positions_for(schema, names));
     }
@@ -921,6 +946,7 @@ ReadResult parse_transactions(std::string_view data, const std::string& source, 
 
   result.report = merge_chunks(chunks, plan, header, source);
   ReadReport& report = result.report;
+  report.returns = schema.returns;
   if (report.rows_read == 0) {
     throw_input(fmt::format("'{}' has a header but no data rows", source), "expected at least one transaction row");
   }

@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <algorithm>
 #include <array>
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -38,7 +39,8 @@ constexpr std::array builtin_schemas = {
                  "product": "StockCode", "datetime": "InvoiceDate", "quantity": "Quantity",
                  "price": "UnitPrice"},
       "date_formats": ["%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%m/%d/%Y %H:%M", "%m/%d/%Y %H:%M:%S"],
-      "customer_strip_decimal_zero": true
+      "customer_strip_decimal_zero": true,
+      "returns": {"basket_prefix": "C"}
     })"},
     BuiltinSchema{"cdnow", R"({
       "description": "CDNOW purchases, whitespace separated: id yyyymmdd qty amount, or id sample_id yyyymmdd qty amount",
@@ -74,9 +76,9 @@ Schema schema_from_json(const std::string& json_text, const std::string& origin)
   if (!doc.is_object()) throw_config(fmt::format("{}: schema must be a JSON object", origin));
 
   static const std::vector<std::string> known_keys = {
-      "name",   "description",  "delimiter",    "header",
+      "name",   "description",  "delimiter",    "decimal",      "header",
       "layouts", "fields",      "date_formats", "time_formats",
-      "customer_strip_decimal_zero", "default_unit"};
+      "customer_strip_decimal_zero", "default_unit", "returns"};
   for (const auto& item : doc.items()) {
     const std::string& key = item.key();
     if (std::find(known_keys.begin(), known_keys.end(), key) == known_keys.end()) {
@@ -116,6 +118,16 @@ Schema schema_from_json(const std::string& json_text, const std::string& origin)
   } else {
     throw_config(fmt::format("{}: key 'delimiter' is '{}'", origin, delimiter),
                  "expected one character such as \",\" or \";\", \"tab\", or \"whitespace\"");
+  }
+
+  const std::string decimal = doc.contains("decimal") ? get_string(doc, "decimal", "") : ".";
+  if (decimal != "." && decimal != ",") {
+    throw_config(fmt::format("{}: key 'decimal' is '{}'", origin, decimal), "expected \".\" or \",\"");
+  }
+  schema.decimal = decimal[0];
+  if (schema.decimal == ',' && !schema.whitespace_delimited && schema.delimiter == ',') {
+    throw_config(fmt::format("{}: key 'decimal' is \",\" and so is 'delimiter'", origin),
+                 "with decimal commas the fields need another delimiter, such as \";\" or \"tab\"");
   }
 
   const std::string header = doc.contains("header") ? get_string(doc, "header", "") : "required";
@@ -179,6 +191,17 @@ Schema schema_from_json(const std::string& json_text, const std::string& origin)
     schema.customer_strip_decimal_zero = v.get<bool>();
   }
   if (doc.contains("default_unit")) schema.default_unit = get_string(doc, "default_unit", "");
+  if (doc.contains("returns")) {
+    const auto& returns = doc.at("returns");
+    bool valid = returns.is_object();
+    for (const auto& item : returns.items()) valid = valid && item.key() == "basket_prefix";
+    if (!valid) {
+      throw_config(fmt::format("{}: key 'returns' must be an object with an optional 'basket_prefix'", origin),
+                   "for example {\"basket_prefix\": \"C\"}, or {} when every negative-amount line is a return");
+    }
+    schema.returns.enabled = true;
+    if (returns.contains("basket_prefix")) schema.returns.basket_prefix = get_string(returns, "basket_prefix", "returns.");
+  }
 
   // Consistency checks.
   if (schema.customer.empty()) throw_config(fmt::format("{}: 'fields.customer' is required", origin));
@@ -198,6 +221,10 @@ Schema schema_from_json(const std::string& json_text, const std::string& origin)
     throw_config(fmt::format("{}: give exactly one of 'fields.amount' and 'fields.price'", origin),
                  "'price' means amount = quantity x price");
   }
+  if (!schema.returns.basket_prefix.empty() && schema.basket.empty()) {
+    throw_config(fmt::format("{}: 'returns.basket_prefix' needs 'fields.basket'", origin),
+                 "returns are recognised by their basket id; without a basket column use \"returns\": {}");
+  }
   if (!schema.price.empty() && schema.quantity.empty()) {
     throw_config(fmt::format("{}: 'fields.price' needs 'fields.quantity'", origin));
   }
@@ -205,6 +232,10 @@ Schema schema_from_json(const std::string& json_text, const std::string& origin)
     for (const auto& column : schema.required_columns()) {
       if (std::find(layout.begin(), layout.end(), column) == layout.end()) {
         throw_config(fmt::format("{}: layout [{}] lacks column '{}'", origin, fmt::join(layout, ", "), column));
+      }
+      if (std::count(layout.begin(), layout.end(), column) > 1) {
+        throw_config(fmt::format("{}: layout [{}] names column '{}' more than once", origin, fmt::join(layout, ", "),
+                                 column));
       }
     }
   }

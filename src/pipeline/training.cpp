@@ -75,7 +75,8 @@ ordered_json options_json(const ExperimentOptions& o) {
             {"randomness_threshold", o.features.randomness_threshold},
             {"activeness_threshold", o.features.activeness_threshold}}},
           {"clean",
-           {{"drop_top_baskets", o.clean.drop_top_baskets},
+           {{"returns", o.clean.returns},
+            {"drop_top_baskets", o.clean.drop_top_baskets},
             {"drop_bottom_baskets", o.clean.drop_bottom_baskets},
             {"max_basket_amount", o.clean.max_basket_amount}}},
           {"level_cuts", o.levels.cuts},
@@ -212,6 +213,7 @@ ExperimentOptions bundle_settings(const storage::BundleInfo& info) {
   try {
     const ordered_json pipeline = ordered_json::parse(info.pipeline_json);
     const auto& c = pipeline.at("clean");
+    settings.clean.returns = c.value("returns", std::string("drop"));  // models from before --returns dropped them
     settings.clean.drop_top_baskets = c.at("drop_top_baskets").get<int64_t>();
     settings.clean.drop_bottom_baskets = c.at("drop_bottom_baskets").get<int64_t>();
     settings.clean.max_basket_amount = c.at("max_basket_amount").get<double>();

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
+#include <tuple>
 
 #include "support/test_support.h"
 
@@ -19,7 +20,9 @@ TEST(CliBtyd, SummaryFitPredictOnCdnowSample) {
   const std::string rfm = test::read_file(dir.path("rfm.csv"));
   EXPECT_EQ(rfm.substr(0, rfm.find('\n')),
             "customer_id,frequency,recency,T,monetary_value,frequency_holdout,monetary_value_holdout,duration_holdout");
-  EXPECT_EQ(std::count(rfm.begin(), rfm.end(), '\n'), 2358);
+  // 2357 customers bought by the calibration end; cleaning drops the $0.00 lines, and 8 of them
+  // (01101, 01753, 02556, 03134, 11270, 12366, 13408, 16921) bought nothing else.
+  EXPECT_EQ(std::count(rfm.begin(), rfm.end(), '\n'), 1 + 2349);
 
   const auto fit = run_cli({"btyd", "fit", "--model", "bgnbd", "--rfm", dir.path("rfm.csv"), "--unit", "weeks", "--out",
                             dir.path("bgnbd.json"), "--json"});
@@ -44,7 +47,7 @@ TEST(CliBtyd, SummaryFitPredictOnCdnowSample) {
                                 "--horizon", "39", "--json"});
   ASSERT_EQ(as_json.exit_code, 0) << as_json.err;
   const auto rows = nlohmann::json::parse(as_json.out);
-  ASSERT_EQ(rows.size(), 2357u);
+  ASSERT_EQ(rows.size(), 2349u);
   EXPECT_EQ(rows[0]["customer_id"], "00004");
 }
 
@@ -63,6 +66,25 @@ TEST(CliBtyd, ErrorsAndExitCodes) {
   EXPECT_NE(bad_model.err.find("model"), std::string::npos);
   EXPECT_EQ(run_cli({"btyd", "predict", "--model", junk, "--rfm", good, "--horizon", "-1"}).exit_code, 2);
   EXPECT_EQ(run_cli({"btyd"}).exit_code, 2);
+}
+
+// Returns (online retail) and $0.00 lines (CDNOW customer 10244) used to give negative or zero
+// monetary values that the Gamma-Gamma fit refuses; summary now cleans like `features`.
+TEST(CliBtyd, SummaryThenGammaGammaOnBothSharedFiles) {
+  CLTV_SHARED_DATA(master, "cdnow/CDNOW_master.txt");
+  CLTV_SHARED_DATA(retail, "online-retail/online_retail.csv");
+  test::TempDir dir;
+  for (const auto& [input, schema, end] : {std::tuple{master, "cdnow", "1997-09-30"},
+                                           std::tuple{retail, "online-retail", "2011-09-30"}}) {
+    const std::string rfm = dir.path(std::string(schema) + ".csv");
+    const auto summary =
+        run_cli({"btyd", "summary", "--input", input, "--schema", schema, "--calibration-end", end, "--out", rfm});
+    ASSERT_EQ(summary.exit_code, 0) << summary.err;
+    EXPECT_NE(summary.out.find("cleaning: "), std::string::npos) << summary.out;
+    const auto gg = run_cli({"btyd", "fit", "--model", "gg", "--rfm", rfm, "--out", dir.path("gg.json"), "--json"});
+    ASSERT_EQ(gg.exit_code, 0) << schema << ": " << gg.err;
+    EXPECT_TRUE(nlohmann::json::parse(gg.out)["convergence"]["converged"].get<bool>());
+  }
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "feature_test_data.h"
+#include "support/test_support.h"
 
 namespace cltv {
 namespace {
@@ -112,6 +113,61 @@ TEST(Clean, OutlierTotalsUseTheCleanedLines) {
   EXPECT_EQ(report.removed_baskets[0].basket_id, "b2");
   EXPECT_EQ(report.removed_baskets[0].total, 12.0);
   EXPECT_EQ(basket_column(read.table), (std::vector<std::string>{"b1"}));
+}
+
+// Returns (baskets "R...", negative amounts) of three customers; expected values worked by hand.
+const char* rows_with_returns =
+    "c1,b1,A,p1,2020-01-05 10:00:00,2,20,\n"
+    "c1,b1,A,p2,2020-01-05 10:00:00,1,15,\n"
+    "c1,b2,A,p3,2020-01-20 10:00:00,1,5,\n"
+    "c1,R1,A,p2,2020-01-25 10:00:00,-2,-25,\n"  // p2 15 -> 0 (removed), then p1 20 -> 10
+    "c1,R2,A,p1,2020-02-03 10:00:00,-1,-8,\n"   // no purchase in February: 8 unmatched
+    "c1,b3,A,p1,2020-03-01 10:00:00,1,30,\n"
+    "c2,b4,A,p1,2020-01-10 10:00:00,1,10,\n"
+    "c2,R3,A,p1,2020-01-11 10:00:00,-1,-4,\n"   // 10 -> 6
+    "c2,R3,A,p1,2020-01-11 10:00:00,-1,-4,\n"   // exact duplicate: not netted twice
+    "c2,X5,A,p1,2020-01-12 10:00:00,-1,-3,\n"   // negative but not a return basket: amount <= 0
+    "c2,b6,A,p1,2020-01-12 10:00:00,1,0,\n"     // amount 0
+    "c3,R4,A,p1,2020-01-05 10:00:00,-1,-50,\n"  // before the purchase, same month: 40 -> 0, 10 unmatched
+    "c3,b7,A,p1,2020-01-07 10:00:00,1,40,\n";
+
+TEST(Clean, NetsReturnsAgainstPurchasesOfTheirMonth) {
+  auto read = test::parse_feature_rows(rows_with_returns, io::BadRowPolicy::fail, test::returns_test_schema());
+  const auto report = clean_transactions(read.table, CleanOptions{}, read.report);
+  EXPECT_EQ(report.rows_read, 13u);
+  EXPECT_EQ(report.non_positive_amount, 2u);
+  EXPECT_EQ(report.exact_duplicates, 1u);
+  EXPECT_EQ(report.return_lines, 4u);
+  EXPECT_EQ(report.return_amount_netted, 25.0 + 4.0 + 40.0);
+  EXPECT_EQ(report.return_amount_unmatched, 8.0 + 10.0);
+  EXPECT_EQ(report.purchase_lines_netted_out, 2u);
+  EXPECT_EQ(report.rows_out, 4u);
+  EXPECT_EQ(basket_column(read.table), (std::vector<std::string>{"b1", "b2", "b3", "b4"}));
+  EXPECT_EQ(std::vector<double>(read.table.amount.begin(), read.table.amount.end()),
+            (std::vector<double>{10, 5, 30, 6}));
+  EXPECT_EQ(read.table.quantity[0], 2.0);  // quantities of partly netted lines are kept
+}
+
+TEST(Clean, ReturnsDropLikeOtherNonPositiveAmounts) {
+  auto read = test::parse_feature_rows(rows_with_returns, io::BadRowPolicy::fail, test::returns_test_schema());
+  CleanOptions options;
+  options.returns = "drop";
+  const auto report = clean_transactions(read.table, options, read.report);
+  EXPECT_EQ(report.non_positive_amount, 7u);
+  EXPECT_EQ(report.exact_duplicates, 0u);
+  EXPECT_EQ(report.return_lines, 0u);
+  EXPECT_EQ(std::vector<double>(read.table.amount.begin(), read.table.amount.end()),
+            (std::vector<double>{20, 15, 5, 30, 10, 40}));
+  options.returns = "keep";
+  EXPECT_EQ(test::error_kind_of([&] { clean_transactions(read.table, options, read.report); }), ErrorKind::config);
+}
+
+TEST(Clean, WithoutAReturnRuleNegativeLinesAreDropped) {
+  auto read = test::parse_feature_rows(rows_with_returns);
+  const auto report = clean_transactions(read.table, CleanOptions{}, read.report);
+  EXPECT_EQ(report.non_positive_amount, 7u);
+  EXPECT_EQ(report.return_lines, 0u);
+  EXPECT_EQ(report.rows_out, 6u);
 }
 
 }  // namespace

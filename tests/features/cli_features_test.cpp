@@ -1,7 +1,9 @@
 // End-to-end tests of `cltv features`: outputs, summary JSON, cleaning flags and exit codes.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
+#include <sstream>
 #include <nlohmann/json.hpp>
 
 #include "support/test_support.h"
@@ -85,6 +87,37 @@ TEST(CliFeatures, BadFlagsAndEmptyWindowsFailWithoutOutput) {
   EXPECT_EQ(empty.exit_code, 1);
   EXPECT_NE(empty.err.find("no customer is in the population"), std::string::npos) << empty.err;
   EXPECT_FALSE(std::filesystem::exists(out));
+}
+
+// Customer 16446 bought 80995 x 2.08 = 168469.60 on 2011-12-09 (invoice 581483) and cancelled it the
+// same day (C581484); his only other purchase is 1.65 + 1.25 = 2.90 on 2011-05-18.
+TEST(CliFeatures, ReturnsNetOnOnlineRetail) {
+  CLTV_SHARED_DATA(retail, "online-retail/online_retail.csv");
+  test::TempDir dir;
+  auto window_amount = [&](const std::string& mode) {
+    const std::string out = dir.path(mode + ".csv"), summary = dir.path(mode + ".json");
+    const auto r = run_cli({"features", "--input", retail, "--schema", "online-retail", "--as-of", "2012-01-01",
+                            "--feature-months", "8", "--returns", mode, "--out", out, "--summary-json", summary});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    const std::string csv = test::read_file(out);
+    const std::string header = csv.substr(0, csv.find('\n'));
+    const auto column = std::count(header.begin(), header.begin() + static_cast<std::ptrdiff_t>(header.find(",window_amount,")), ',') + 1;
+    const size_t row = csv.find("\n16446,");
+    EXPECT_NE(row, std::string::npos);
+    std::string field;
+    std::istringstream line(csv.substr(row + 1, csv.find('\n', row + 1) - row - 1));
+    for (int i = 0; i <= column; ++i) std::getline(line, field, ',');
+    return std::make_pair(std::stod(field), nlohmann::json::parse(test::read_file(summary))["cleaning"]);
+  };
+  const auto [net, net_cleaning] = window_amount("net");
+  EXPECT_NEAR(net, 2.90, 1e-9);
+  // 8872 distinct return lines with a customer, 608689.47 in all (counted with a CSV reader).
+  EXPECT_EQ(net_cleaning["return_lines"], 8872);
+  EXPECT_NEAR(net_cleaning["return_amount_netted"].get<double>() + net_cleaning["return_amount_unmatched"].get<double>(),
+              608689.47, 0.01);
+  const auto [dropped, drop_cleaning] = window_amount("drop");
+  EXPECT_NEAR(dropped, 168472.50, 1e-6);
+  EXPECT_EQ(drop_cleaning["return_lines"], 0);
 }
 
 }  // namespace

@@ -22,11 +22,22 @@ inline const io::Schema& feature_test_schema() {
 
 inline const char* feature_test_header = "customer,basket,unit,product,time,qty,amount,note\n";
 
-inline io::ReadResult parse_feature_rows(const std::string& rows, io::BadRowPolicy policy = io::BadRowPolicy::fail) {
+// The same columns; a line with a negative amount in a basket whose id starts with "R" is a return.
+inline const io::Schema& returns_test_schema() {
+  static const io::Schema schema = [] {
+    io::Schema s = feature_test_schema();
+    s.returns = {true, "R"};
+    return s;
+  }();
+  return schema;
+}
+
+inline io::ReadResult parse_feature_rows(const std::string& rows, io::BadRowPolicy policy = io::BadRowPolicy::fail,
+                                         const io::Schema& schema = feature_test_schema()) {
   io::ReadOptions options;
   options.threads = 1;
   options.on_bad_row.policy = policy;
-  return io::parse_transactions(std::string(feature_test_header) + rows, "rows.csv", feature_test_schema(), options);
+  return io::parse_transactions(std::string(feature_test_header) + rows, "rows.csv", schema, options);
 }
 
 }  // namespace cltv::test

@@ -279,5 +279,49 @@ TEST(Reader, UnusableFilesGetOneClearMessage) {
             std::string::npos);
 }
 
+TEST(Reader, DuplicateMappedColumnIsRefusedAndNamed) {
+  // Two "buy_am" columns: which one is the amount is ambiguous.
+  const std::string twice = input_error([] {
+    parse("clnt_id,trans_id,trans_seq,biz_unit,pd_c,de_dt,de_tm,buy_am,buy_ct,buy_am\n"
+          "1,T1,1,A01,P1,20190701,10:00,1000,1,2000\n",
+          "lpoint");
+  });
+  EXPECT_NE(twice.find("in.csv:1: header names column 'buy_am' more than once"), std::string::npos) << twice;
+  // A repeated column the schema does not read is ignored, like any extra column.
+  const ReadResult r = parse("note,clnt_id,trans_id,trans_seq,biz_unit,pd_c,de_dt,de_tm,buy_am,buy_ct,note\n"
+                             "a,1,T1,1,A01,P1,20190701,10:00,1000,1,b\n",
+                             "lpoint");
+  ASSERT_EQ(r.table.rows(), 1u);
+  EXPECT_EQ(r.table.amount[0], 1000.0);
+}
+
+TEST(Reader, DecimalCommaSchema) {
+  const Schema schema = schema_from_json(R"({
+    "delimiter": ";", "decimal": ",",
+    "fields": {"customer": "member", "datetime": "paid_at", "quantity": "units", "price": "unit_price"},
+    "date_formats": ["%d.%m.%Y"]})",
+                                         "shop.json");
+  ReadOptions options;
+  options.threads = 1;
+  options.on_bad_row.policy = BadRowPolicy::skip;
+  const ReadResult r = parse_transactions(
+      "member;paid_at;units;unit_price\n"
+      "M1;03.02.2024;2;3,5\n"                     // 2 x 3.5
+      "M2;03.02.2024;1;-0,25\n"                   // negative
+      "M3;03.02.2024;1;12\n"                      // no decimals
+      "M4;03.02.2024;1;0,1234567890123456789\n"   // too long for the fast path
+      "M5;03.02.2024;1;1,5e2\n"                   // exponent
+      "M6;03.02.2024;1;3.5\n"                     // a decimal point is not a number here
+      "M7;03.02.2024;1;1,2,3\n",
+      "shop.csv", schema, options);
+  ASSERT_EQ(r.table.rows(), 5u);
+  EXPECT_EQ(r.table.amount[0], 7.0);
+  EXPECT_EQ(r.table.amount[1], -0.25);
+  EXPECT_EQ(r.table.amount[2], 12.0);
+  EXPECT_EQ(r.table.amount[3], 0.1234567890123456789);
+  EXPECT_EQ(r.table.amount[4], 150.0);
+  EXPECT_EQ(r.report.rejected_by_reason.at("not a number"), 2u);
+}
+
 }  // namespace
 }  // namespace cltv::io

@@ -83,5 +83,44 @@ TEST(Schema, InvalidSchemaFilesSayWhichKey) {
             std::string::npos);
 }
 
+TEST(Schema, DecimalKey) {
+  const std::string base = R"("fields": {"customer": "c", "date": "d", "amount": "a"}, "date_formats": ["%Y"])";
+  EXPECT_EQ(schema_from_json("{" + base + "}", "s.json").decimal, '.');
+  EXPECT_EQ(schema_from_json(R"({"delimiter": ";", "decimal": ",", )" + base + "}", "s.json").decimal, ',');
+  EXPECT_EQ(schema_from_json(R"({"delimiter": "whitespace", "header": "none", "layouts": [["c", "d", "a"]], "decimal": ",", )" +
+                                 base + "}",
+                             "s.json")
+                .decimal,
+            ',');
+  const std::string clash = config_error([&] { schema_from_json(R"({"decimal": ",", )" + base + "}", "s.json"); });
+  EXPECT_NE(clash.find("s.json: key 'decimal' is \",\" and so is 'delimiter'"), std::string::npos) << clash;
+  EXPECT_NE(config_error([&] { schema_from_json(R"({"decimal": "'", )" + base + "}", "s.json"); }).find("key 'decimal'"),
+            std::string::npos);
+}
+
+TEST(Schema, ReturnsKeyAndLayoutDuplicates) {
+  const std::string base = R"("fields": {"customer": "c", "basket": "b", "date": "d", "amount": "a"}, "date_formats": ["%Y"])";
+  EXPECT_FALSE(schema_from_json("{" + base + "}", "s.json").returns.enabled);
+  const Schema prefixed = schema_from_json(R"({"returns": {"basket_prefix": "C"}, )" + base + "}", "s.json");
+  EXPECT_TRUE(prefixed.returns.matches("C581484"));
+  EXPECT_FALSE(prefixed.returns.matches("581483"));
+  EXPECT_TRUE(schema_from_json(R"({"returns": {}, )" + base + "}", "s.json").returns.matches("581483"));
+  EXPECT_EQ(resolve_schema("online-retail").returns.basket_prefix, "C");
+  EXPECT_FALSE(resolve_schema("cdnow").returns.enabled);
+  EXPECT_NE(config_error([&] { schema_from_json(R"({"returns": {"prefix": "C"}, )" + base + "}", "s.json"); })
+                .find("key 'returns'"),
+            std::string::npos);
+  EXPECT_NE(config_error([] {
+              schema_from_json(R"({"returns": {"basket_prefix": "C"}, "fields": {"customer": "c", "date": "d",
+                                  "amount": "a"}, "date_formats": ["%Y"]})",
+                               "s.json");
+            }).find("'returns.basket_prefix' needs 'fields.basket'"),
+            std::string::npos);
+  const std::string twice = config_error([&] {
+    schema_from_json(R"({"header": "none", "layouts": [["c", "b", "d", "a", "a"]], )" + base + "}", "s.json");
+  });
+  EXPECT_NE(twice.find("names column 'a' more than once"), std::string::npos) << twice;
+}
+
 }  // namespace
 }  // namespace cltv::io

@@ -43,7 +43,9 @@ struct SummaryOptions {
   TimeUnit unit = TimeUnit::days;
 };
 
-// Summarises TABLE: purchases on the same day collapse into one period whose spend is their sum;
+// Summarises TABLE, normally cleaned first (features::clean_transactions; on a table as read,
+// returns and $0.00 lines count as purchases, as in the published CDNOW summaries, and spend can
+// be negative): purchases on the same day collapse into one period whose spend is their sum;
 // only customers whose first purchase is on or before the calibration end appear, ordered by id
 // (numerically when both ids are digits). Throws config error when the holdout end is not after the
 // calibration end and input error when no customer purchased by the calibration end.

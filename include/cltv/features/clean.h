@@ -1,5 +1,6 @@
 // Cleaning a transaction table before features are built: drops unusable lines in a fixed order
-// (non-positive amounts, exact duplicates, optional outlier baskets), counting every step.
+// (non-positive amounts, exact duplicates), nets returns against purchases, optionally removes
+// outlier baskets, counting every step.
 #pragma once
 
 #include <cstdint>
@@ -14,13 +15,17 @@
 namespace cltv::features {
 
 struct CleanOptions {
+  // "net": a return line (as the schema's `returns` rule recognises it) takes its amount off its
+  // customer's purchase lines of the same calendar month; "drop": it is dropped like any line with
+  // amount <= 0.
+  std::string returns = "net";
   int64_t drop_top_baskets = 0;     // remove the N baskets with the largest total
   int64_t drop_bottom_baskets = 0;  // remove the N baskets with the smallest total
   double max_basket_amount = 0.0;   // remove baskets whose total exceeds this; 0: no limit
   int64_t threads = 0;              // 0: one per hardware thread
 };
 
-// Declares --drop-top-baskets, --drop-bottom-baskets and --max-basket-amount.
+// Declares --returns, --drop-top-baskets, --drop-bottom-baskets and --max-basket-amount.
 void declare_clean_params(ParamSet& params, CleanOptions& options);
 
 struct RemovedBasket {
@@ -38,17 +43,22 @@ struct CleanReport {
   std::map<std::string, uint64_t> rejected_by_reason;
   uint64_t no_customer = 0;                          // 2. rows without a customer id
   std::map<std::string, uint64_t> dropped_by_reason; // every reader drop reason (includes 2.)
-  uint64_t non_positive_amount = 0;                  // 3. rows with amount <= 0
+  uint64_t non_positive_amount = 0;                  // 3. rows with amount <= 0 (but returns to net)
   uint64_t quantity_zero_to_one = 0;                 // 4. rows whose quantity 0 became 1 (kept)
   uint64_t exact_duplicates = 0;                     // 5. repeated identical input rows
-  uint64_t outlier_basket_rows = 0;                  // 6. lines of the removed baskets
+  uint64_t return_lines = 0;                         // 6. return lines netted, then removed
+  double return_amount_netted = 0.0;                 //    spend they took off purchase lines
+  double return_amount_unmatched = 0.0;              //    their amount with no purchase to net against
+  uint64_t purchase_lines_netted_out = 0;            //    purchase lines netted down to 0, removed
+  uint64_t outlier_basket_rows = 0;                  // 7. lines of the removed baskets
   std::vector<RemovedBasket> removed_baskets;        //    the removed baskets, largest total first
   uint64_t rows_out = 0;                             // lines left
 };
 
 // Cleans TABLE in place. Afterwards its rows are grouped by customer (ascending customer id,
 // i.e. order of first appearance) and keep their input order within a customer; the string
-// dictionaries are unchanged. REPORT is the reader's report of the same input (steps 1 and 2).
+// dictionaries are unchanged. REPORT is the reader's report of the same input (steps 1 and 2, and
+// the schema's return rule). Throws config error for an unknown OPTIONS.returns.
 CleanReport clean_transactions(TransactionTable& table, const CleanOptions& options,
                                const io::ReadReport& report);
 

@@ -26,6 +26,9 @@ std::string features_csv(const FeatureMatrix& matrix, unsigned threads = 0);
 // Writes the CSV to PATH atomically, formatting in blocks so memory stays bounded.
 void write_features_csv(const FeatureMatrix& matrix, const std::string& path, unsigned threads = 0);
 
+// The cleaning counts for the terminal: one line of counts, then one line per removed basket.
+std::string clean_summary_text(const CleanReport& clean);
+
 std::string feature_summary_json(const CleanReport& clean, const FeatureMatrix& matrix);
 
 // A few lines for the terminal: counts, window, population, target coverage.

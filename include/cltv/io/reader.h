@@ -50,6 +50,7 @@ struct ReadReport {
   uint64_t dropped = 0;  // well-formed rows that are not customer purchases
   std::map<std::string, uint64_t> dropped_by_reason;
   std::vector<RowProblem> problems;  // the first `max_listed_problems`, in file order
+  ReturnRule returns;                // the schema's rule for return lines, which cleaning applies
 
   static constexpr size_t max_listed_problems = 20;
   std::string format_problem(const RowProblem& problem) const;

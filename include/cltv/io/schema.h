@@ -4,11 +4,20 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace cltv::io {
 
 enum class HeaderMode { required, none, optional };
+
+// How a source marks return lines (cancellations): a line with a negative amount whose basket id
+// starts with `basket_prefix` (empty: any negative-amount line). Cleaning nets them (--returns).
+struct ReturnRule {
+  bool enabled = false;  // false: the source marks no returns; negative lines are just dropped
+  std::string basket_prefix;
+  bool matches(std::string_view basket_id) const { return enabled && basket_id.starts_with(basket_prefix); }
+};
 
 struct Schema {
   std::string name;
@@ -17,6 +26,7 @@ struct Schema {
   // Layout.
   bool whitespace_delimited = false;  // runs of spaces/tabs separate fields; no quoting
   char delimiter = ',';
+  char decimal = '.';  // decimal separator of numbers: '.' or ',' (then the delimiter is not ',')
   HeaderMode header = HeaderMode::required;
   // Column names by position for files without a header; one layout per accepted field count.
   std::vector<std::vector<std::string>> layouts;
@@ -38,6 +48,8 @@ struct Schema {
   std::vector<std::string> time_formats;      // for `time`
   bool customer_strip_decimal_zero = false;   // "17850.0" -> "17850"
   std::string default_unit = "all";
+  ReturnRule returns;
+
 
   // Names of the columns that must be present (for error messages and header checks).
   std::vector<std::string> required_columns() const;
