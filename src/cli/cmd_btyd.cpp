@@ -42,6 +42,7 @@ Command make_btyd_summary_command() {
                           "last day of an optional holdout period: adds its purchase count and mean spend");
   command.params.add_choice("unit", options->unit, "days", {"days", "weeks"}, "time unit of recency and T");
   command.params.add_required_text("out", options->out, "output RFM CSV");
+  command.params.mark_path("out", PathRole::output);
   command.run = [options] {
     btyd::SummaryOptions summary;
     summary.calibration_end = *options->calibration_end;
