@@ -45,6 +45,9 @@ class ParamSet {
   // Makes the existing parameter NAME also pass its checked value to ALSO (one flag feeding two
   // settings, such as --threads for parsing and for a model).
   void also_apply(const std::string& name, std::function<void(const std::string&)> also);
+  // Adds PARAM, or when a parameter of that name exists makes it also apply PARAM (declarations
+  // copied from another set that share a flag, such as --threads).
+  void add_or_share(Param param);
   // Applies TEXT to the parameter NAME (config files); unknown names list the valid ones.
   void set(const std::string& name, const std::string& text) const;
   // Applies every key of the JSON object in the file PATH as set() would (numbers and booleans as

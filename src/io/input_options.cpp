@@ -7,6 +7,7 @@
 #include "cltv/progress.h"
 #include "cltv/sha256.h"
 #include "cltv/storage/location.h"
+#include "cltv/threads.h"
 
 namespace cltv::io {
 
@@ -27,7 +28,7 @@ void declare_input_params(ParamSet& params, InputOptions& options) {
                        options.on_bad_row = text;
                      }});
   options.on_bad_row = "fail";
-  params.add_int("threads", options.threads, 0, 0, 256, "parsing threads (0: one per core)");
+  add_threads_param(params, options.threads);
   storage::declare_storage_params(params);
 }
 

@@ -228,7 +228,7 @@ class HurdleModel final : public Model {
   }
 
  private:
-  int threads() const { return static_cast<int>(tree_.threads); }
+  int threads() const { return tree_.nthread(); }
 
   std::string spend_objective_ = "reg:squarederror";
   xgb::TreeParams tree_;

@@ -14,6 +14,7 @@
 #include "cltv/error.h"
 #include "cltv/io/atomic_file.h"
 #include "cltv/progress.h"
+#include "cltv/threads.h"
 
 namespace cltv::models::xgb {
 namespace {
@@ -45,8 +46,10 @@ void TreeParams::declare(ParamSet& params) {
   params.add_number("lambda", lambda, 1.0, 0.0, 1e6, "L2 regularisation of leaf weights");
   params.add_int("early-stopping-rounds", early_stopping_rounds, 50, 0, 100000,
                  "stop after this many rounds without improvement on the validation rows (0: never)");
-  params.add_int("threads", threads, 2, 1, 256, "threads used by XGBoost (nthread)");
+  add_threads_param(params, threads);
 }
+
+int TreeParams::nthread() const { return static_cast<int>(resolve_threads(threads)); }
 
 nlohmann::json TreeParams::to_json() const {
   return {{"rounds", rounds},
@@ -73,7 +76,7 @@ void TreeParams::from_json(const nlohmann::json& json) {
 TrainedBooster train_booster(const TreeParams& params, const BoosterTask& task, const DMatrix& train,
                              const DMatrix* valid, uint64_t seed) {
   Booster booster(train, valid);
-  const std::string threads = std::to_string(params.threads);
+  const std::string threads = std::to_string(params.nthread());
   const std::vector<std::pair<std::string, std::string>> settings = {
       {"verbosity", "0"},
       {"booster", "gbtree"},
@@ -248,7 +251,7 @@ Booster load_booster(const std::string& dir, const std::string& file, size_t col
                             cols),
                 "the model directory mixes files of different models; save the model again");
   }
-  booster.set_param("nthread", std::to_string(threads));
+  booster.set_param("nthread", std::to_string(resolve_threads(threads)));
   return booster;
 }
 

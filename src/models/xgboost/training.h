@@ -26,9 +26,10 @@ struct TreeParams {
   double colsample_bytree = 0.8;
   double lambda = 1.0;
   int64_t early_stopping_rounds = 50;
-  int64_t threads = 2;
+  int64_t threads = 0;  // --threads; 0: the CPUs available
 
   void declare(ParamSet& params);
+  int nthread() const;  // threads resolved (cltv::resolve_threads)
   // Everything but threads, which is a property of the run, not of the model.
   nlohmann::json to_json() const;
   void from_json(const nlohmann::json& json);

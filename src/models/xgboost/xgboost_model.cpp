@@ -136,7 +136,7 @@ class XgboostModel final : public Model {
 
  private:
   bool on_amount() const { return objective_ == "reg:tweedie"; }
-  int threads() const { return static_cast<int>(tree_.threads); }
+  int threads() const { return tree_.nthread(); }
   std::string target_name() const { return on_amount() ? "target_amount" : "target_log1p"; }
 
   const std::vector<double>& target_of(const Dataset& data, std::string_view role) const {
