@@ -7,6 +7,7 @@
 #include <exception>
 
 #include "cltv/error.h"
+#include "cltv/openmp.h"
 #include "cltv/version.h"
 #include "command.h"
 
@@ -69,6 +70,7 @@ int exit_code_for(cltv::ErrorKind kind) { return kind == cltv::ErrorKind::config
 }  // namespace
 
 int main(int argc, char** argv) {
+  cltv::bound_openmp_spinning(argv);  // before anything else: may re-execute the program once
   CLI::App app{"cltv: predict each customer's spend next month from their transactions", "cltv"};
   app.set_version_flag("--version", std::string("cltv ") + cltv::version);
   app.require_subcommand(1);

@@ -45,8 +45,9 @@ struct CliResult {
   std::string err;
 };
 
-// Runs the cltv executable with ARGS (no shell involved).
-CliResult run_cli(const std::vector<std::string>& args);
+// Runs the cltv executable with ARGS (no shell involved) in this process's environment, changed by
+// ENV: "NAME=VALUE" sets NAME, a bare "NAME" removes it.
+CliResult run_cli(const std::vector<std::string>& args, const std::vector<std::string>& env = {});
 
 std::string read_file(const std::string& path);
 

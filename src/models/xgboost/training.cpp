@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <cstdlib>
 #include <filesystem>
 #include <limits>
 #include <numeric>
@@ -14,6 +15,7 @@
 #include "cltv/error.h"
 #include "cltv/io/atomic_file.h"
 #include "cltv/progress.h"
+#include "cltv/openmp.h"
 #include "cltv/threads.h"
 
 namespace cltv::models::xgb {
@@ -49,7 +51,7 @@ void TreeParams::declare(ParamSet& params) {
   add_threads_param(params, threads);
 }
 
-int TreeParams::nthread() const { return static_cast<int>(resolve_threads(threads)); }
+int TreeParams::nthread() const { return static_cast<int>(openmp_threads(threads, std::getenv("OMP_NUM_THREADS"))); }
 
 nlohmann::json TreeParams::to_json() const {
   return {{"rounds", rounds},
@@ -244,14 +246,14 @@ nlohmann::json read_json_file(const std::string& dir, const std::string& file) {
   }
 }
 
-Booster load_booster(const std::string& dir, const std::string& file, size_t cols, int64_t threads) {
+Booster load_booster(const std::string& dir, const std::string& file, size_t cols, int threads) {
   Booster booster(read_text_file(dir, file));
   if (booster.feature_count() != cols) {
     throw_model(fmt::format("{} in {} takes {} features, the model file says {}", file, dir, booster.feature_count(),
                             cols),
                 "the model directory mixes files of different models; save the model again");
   }
-  booster.set_param("nthread", std::to_string(resolve_threads(threads)));
+  booster.set_param("nthread", std::to_string(threads));
   return booster;
 }
 

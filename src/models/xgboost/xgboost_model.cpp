@@ -131,7 +131,7 @@ class XgboostModel final : public Model {
     } catch (const nlohmann::json::exception& e) {
       throw_io(fmt::format("{} in {} is malformed: {}", kModelFile, dir, e.what()), "save the model again");
     }
-    booster_.emplace(xgb::load_booster(dir, kBoosterFile, cols_, tree_.threads));
+    booster_.emplace(xgb::load_booster(dir, kBoosterFile, cols_, tree_.nthread()));
   }
 
  private:
