@@ -25,7 +25,18 @@ std::optional<std::string> spin_count_to_set(const char* wait_policy, const char
 void bound_openmp_spinning(char** argv);
 
 // XGBoost's nthread for --threads THREADS: THREADS when positive, else OMP_NUM_THREADS (given as
-// OMP_NUM_THREADS, null when unset) when it is a positive number, else the CPUs available.
+// OMP_NUM_THREADS, null when unset) when it is a positive number, else the CPUs available that no
+// other task is running on now (threads_beside): OpenMP teams wait for their slowest thread, so a
+// thread sharing a core with someone else's work slows every step.
 unsigned openmp_threads(int64_t threads, const char* omp_num_threads);
+
+// AVAILABLE (available_cpus) capped by the machine's ONLINE CPUs minus OTHERS tasks running on
+// them, at least 1.
+unsigned threads_beside(unsigned available, unsigned online, unsigned others);
+
+// Tasks of other processes (or other threads) running or runnable now: /proc/loadavg's running
+// count less this thread, the fewest of five samples 1 ms apart so that a passing task does not
+// count; 0 when unreadable.
+unsigned other_running_tasks();
 
 }  // namespace cltv

@@ -3,8 +3,13 @@
 
 #include <unistd.h>
 
+#include <algorithm>
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
+#include <limits>
+#include <thread>
 
 #include "cltv/threads.h"
 
@@ -28,7 +33,28 @@ unsigned openmp_threads(int64_t threads, const char* omp_num_threads) {
     const long n = std::strtol(omp_num_threads, &end, 10);  // "4" or the first of "4,2"
     if (end != omp_num_threads && (*end == '\0' || *end == ',') && n > 0) return resolve_threads(n);
   }
-  return resolve_threads(threads);
+  if (threads > 0) return resolve_threads(threads);
+  const long online = sysconf(_SC_NPROCESSORS_ONLN);
+  return threads_beside(available_cpus(), online > 0 ? static_cast<unsigned>(online) : 1u, other_running_tasks());
+}
+
+unsigned threads_beside(unsigned available, unsigned online, unsigned others) {
+  const unsigned idle = online > others ? online - others : 0;
+  return std::max(1u, std::min(available, idle));
+}
+
+unsigned other_running_tasks() {
+  unsigned fewest = std::numeric_limits<unsigned>::max();
+  for (int sample = 0; sample < 5; ++sample) {
+    if (sample > 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    std::ifstream in("/proc/loadavg");
+    double one = 0, five = 0, fifteen = 0;
+    unsigned running = 0;
+    char slash = 0;
+    if (!(in >> one >> five >> fifteen >> running >> slash) || slash != '/' || running == 0) return 0;
+    fewest = std::min(fewest, running - 1);  // less the thread reading
+  }
+  return fewest;
 }
 
 }  // namespace cltv

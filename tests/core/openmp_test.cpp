@@ -30,6 +30,15 @@ TEST(OpenMp, ThreadsFlagThenOmpNumThreadsThenTheCpusAvailable) {
   }
 }
 
+TEST(OpenMp, ThreadsBesideOtherWork) {
+  EXPECT_EQ(threads_beside(2, 2, 0), 2u);
+  EXPECT_EQ(threads_beside(2, 2, 1), 1u);
+  EXPECT_EQ(threads_beside(2, 2, 2), 1u);
+  EXPECT_EQ(threads_beside(2, 2, 7), 1u);
+  EXPECT_EQ(threads_beside(4, 64, 30), 4u);  // a container's quota on a big machine
+  EXPECT_EQ(threads_beside(8, 8, 3), 5u);
+}
+
 // libgomp reads its settings before main: OMP_DISPLAY_ENV=verbose makes it print what it read, once
 // in the first process and once after the re-execution.
 TEST(OpenMp, LibgompSeesTheBoundedSpinCountAndTheUsersSettings) {
