@@ -59,6 +59,9 @@ class ParamSet {
   // Makes the existing parameter NAME also pass its checked value to ALSO (one flag feeding two
   // settings, such as --threads for parsing and for a model).
   void also_apply(const std::string& name, std::function<void(const std::string&)> also);
+  // Adds PARAM, or when a parameter of that name exists makes it also apply PARAM (declarations
+  // copied from another set that share a flag, such as --threads).
+  void add_or_share(Param param);
   // Marks the existing parameter NAME as naming a file read (input) or written (output);
   // PATH_OF finds the location in the value when it is not the value itself.
   void mark_path(const std::string& name, PathRole role,

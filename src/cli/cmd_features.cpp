@@ -31,7 +31,6 @@ Command make_features_command() {
   command.params.mark_path("summary-json", PathRole::output);
   command.run = [options] {
     io::ReadResult read = io::load_input(options->input);
-    options->clean.threads = options->features.threads = options->input.threads;
     const features::CleanReport clean = features::clean_transactions(read.table, options->clean, read.report);
     const features::FeatureMatrix matrix = features::build_features(read.table, options->features);
     const auto threads = static_cast<unsigned>(options->input.threads);

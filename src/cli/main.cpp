@@ -8,6 +8,7 @@
 
 #include "cltv/error.h"
 #include "cltv/interrupt.h"
+#include "cltv/openmp.h"
 #include "cltv/storage/location.h"
 #include "cltv/version.h"
 #include "command.h"
@@ -71,7 +72,8 @@ int exit_code_for(cltv::ErrorKind kind) { return kind == cltv::ErrorKind::config
 }  // namespace
 
 int main(int argc, char** argv) {
-  cltv::handle_termination_signals();  // first, so every thread started later inherits the blocked signals
+  cltv::bound_openmp_spinning(argv);   // before anything else: may re-execute the program once
+  cltv::handle_termination_signals();  // then, so every thread started later inherits the blocked signals
   CLI::App app{"cltv: predict each customer's spend next month from their transactions", "cltv"};
   app.set_version_flag("--version", std::string("cltv ") + cltv::version);
   app.require_subcommand(1);

@@ -135,6 +135,14 @@ void ParamSet::also_apply(const std::string& name, std::function<void(const std:
   throw_internal(fmt::format("no parameter '{}' to extend", name));
 }
 
+void ParamSet::add_or_share(Param param) {
+  if (contains(param.name)) {
+    also_apply(param.name, std::move(param.apply));
+  } else {
+    add_custom(std::move(param));
+  }
+}
+
 void ParamSet::mark_path(const std::string& name, PathRole role,
                          std::function<std::string(const std::string&)> path_of) {
   for (auto& p : params_) {

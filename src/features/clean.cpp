@@ -10,6 +10,7 @@
 #include <numeric>
 
 #include "cltv/error.h"
+#include "cltv/threads.h"
 #include "cltv/time.h"
 #include "parallel.h"
 
@@ -226,6 +227,7 @@ void declare_clean_params(ParamSet& params, CleanOptions& options) {
                  "remove the N baskets with the smallest total over the cleaned input (the original used 1000)");
   params.add_number("max-basket-amount", options.max_basket_amount, 0.0, 0.0, 1e300,
                     "remove baskets whose total exceeds X (0: no limit)");
+  add_threads_param(params, options.threads);
 }
 
 CleanReport clean_transactions(TransactionTable& t, const CleanOptions& options, const io::ReadReport& read) {
@@ -242,7 +244,7 @@ CleanReport clean_transactions(TransactionTable& t, const CleanOptions& options,
     throw_input(fmt::format("{}: {} lines is more than the 4294967294 one table can clean", read.source, n),
                 "split the input by customer");
   }
-  const unsigned threads = detail::resolve_threads(options.threads);
+  const unsigned threads = resolve_threads(options.threads);
   const uint32_t customers = t.customer_ids.size();
 
   // Steps 3 and 4, counting the kept rows of each customer.

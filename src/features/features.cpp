@@ -12,6 +12,7 @@
 
 #include "cltv/error.h"
 #include "cltv/time.h"
+#include "cltv/threads.h"
 #include "parallel.h"
 
 namespace cltv::features {
@@ -271,6 +272,7 @@ void declare_feature_params(ParamSet& params, FeatureOptions& options) {
                     "low_randomness = 1 when price_randomness is below X");
   params.add_number("activeness-threshold", options.activeness_threshold, 8.0, -1e300, 1e300,
                     "active = 1 when activeness is at least X");
+  add_threads_param(params, options.threads);
 }
 
 Population parse_population(const std::string& text) {
@@ -371,7 +373,7 @@ FeatureMatrix build_features(const TransactionTable& t, const FeatureOptions& op
 
   // Pass 1: who is in the population.
   const CustomerRows groups = group_by_customer(t);
-  const unsigned threads = detail::resolve_threads(options.threads);
+  const unsigned threads = resolve_threads(options.threads);
   const std::vector<size_t> parts = detail::balanced_customer_bounds(groups.offsets, threads);
   const size_t customers = groups.offsets.size() - 1;
   std::vector<uint8_t> member(customers, 0);

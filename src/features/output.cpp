@@ -12,6 +12,7 @@
 #include "cltv/io/atomic_file.h"
 #include "cltv/io/csv.h"
 #include "cltv/time.h"
+#include "cltv/threads.h"
 #include "parallel.h"
 
 namespace cltv::features {
@@ -132,14 +133,14 @@ std::vector<ColumnStats> column_stats(const FeatureMatrix& m) {
 
 std::string features_csv(const FeatureMatrix& m, unsigned threads) {
   std::string out = header_line(m);
-  format_blocks(m, detail::resolve_threads(threads), [&](const std::string& block) { out += block; });
+  format_blocks(m, resolve_threads(threads), [&](const std::string& block) { out += block; });
   return out;
 }
 
 void write_features_csv(const FeatureMatrix& m, const std::string& path, unsigned threads) {
   io::AtomicFile file(path);
   file.write(header_line(m));
-  format_blocks(m, detail::resolve_threads(threads), [&](const std::string& block) { file.write(block); });
+  format_blocks(m, resolve_threads(threads), [&](const std::string& block) { file.write(block); });
   file.commit();
 }
 

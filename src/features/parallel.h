@@ -11,11 +11,6 @@
 
 namespace cltv::features::detail {
 
-inline unsigned resolve_threads(int64_t requested) {
-  if (requested > 0) return static_cast<unsigned>(requested);
-  return std::max(1u, std::thread::hardware_concurrency());
-}
-
 // Calls body(part, begin, end) for each [bounds[p], bounds[p+1]) on its own thread (the last on
 // the calling thread); rethrows the first exception.
 template <typename Body>

@@ -7,6 +7,7 @@
 #include "cltv/progress.h"
 #include "cltv/sha256.h"
 #include "cltv/storage/location.h"
+#include "cltv/threads.h"
 
 namespace cltv::io {
 
@@ -30,7 +31,7 @@ void declare_input_params(ParamSet& params, InputOptions& options) {
   params.mark_path("input", PathRole::input);
   params.mark_path("on-bad-row", PathRole::output,
                    [](const std::string& text) { return parse_bad_row_option(text).quarantine_path; });
-  params.add_int("threads", options.threads, 0, 0, 256, "parsing threads (0: one per core)");
+  add_threads_param(params, options.threads);
   storage::declare_storage_params(params);
 }
 

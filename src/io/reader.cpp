@@ -28,6 +28,7 @@
 #include "cltv/error.h"
 #include "cltv/io/atomic_file.h"
 #include "cltv/progress.h"
+#include "cltv/threads.h"
 #include "cltv/time.h"
 #include "record_scanner.h"
 #include "string_index.h"
@@ -933,7 +934,7 @@ ReadResult parse_transactions(std::string_view data, const std::string& source, 
     throw_input(fmt::format("'{}' has a header but no data rows", source), "expected at least one transaction row");
   }
 
-  const unsigned threads = options.threads > 0 ? options.threads : std::max(1u, std::thread::hardware_concurrency());
+  const unsigned threads = resolve_threads(options.threads);
   plan.threads = threads;
   std::vector<size_t> starts = chunk_starts(data, header.data_start, threads, !schema.whitespace_delimited);
   std::vector<ChunkResult> chunks = parse_chunks(plan, starts);

@@ -34,6 +34,7 @@ void ModelFlags::declare(ParamSet& params) {
         given_[name] = text;
       };
       if (params.contains(p.name)) {
+        shared_.insert(p.name);
         params.also_apply(p.name, std::move(record));  // e.g. --threads: parsing and the model
       } else {
         flag.apply = std::move(record);
@@ -53,7 +54,7 @@ void ModelFlags::apply_to(models::Model& model, bool strict) const {
     const auto it = std::find_if(list.begin(), list.end(), [&](const auto& p) { return p.name == name; });
     if (it != list.end()) {
       it->apply(text);
-    } else if (strict) {
+    } else if (strict && !shared_.contains(name)) {
       throw_config(fmt::format("--{} does not apply to model '{}'", name, model.kind()),
                    fmt::format("it applies to: {}", fmt::join(takers_.at(name), ", ")));
     }

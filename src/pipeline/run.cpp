@@ -184,7 +184,7 @@ void declare_run_params(ParamSet& params, RunOptions& options) {
   ParamSet feature_params;
   features::declare_feature_params(feature_params, options.features);
   for (const auto& p : feature_params.params()) {
-    if (p.name != "as-of") params.add_custom(p);
+    if (p.name != "as-of") params.add_or_share(p);
   }
   eval::add_level_cuts_param(params, options.levels);
   params.add_custom({"model", "NAME", fmt::format("model to train: {}", fmt::join(models::model_names(), ", ")),

@@ -101,7 +101,7 @@ void declare_experiment_params(ParamSet& params, ExperimentOptions& options) {
   ParamSet feature_params;
   features::declare_feature_params(feature_params, options.features);
   for (const auto& p : feature_params.params()) {
-    if (p.name != "as-of") params.add_custom(p);  // the split gives the windows' dates
+    if (p.name != "as-of") params.add_or_share(p);  // the split gives the windows' dates
   }
   declare_split_params(params, options.split);
   eval::add_level_cuts_param(params, options.levels);

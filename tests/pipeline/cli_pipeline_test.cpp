@@ -132,6 +132,19 @@ TEST_F(PipelineCli, BadFlagsAreUsageErrors) {
   EXPECT_FALSE(std::filesystem::exists(dir_->path("m")));
 }
 
+// --threads 0 (the CPUs available) is accepted whether or not the model takes --threads itself.
+TEST_F(PipelineCli, TrainAcceptsThreadsZero) {
+  for (const std::vector<std::string>& model : {std::vector<std::string>{"mlp", "--epochs", "2"},
+                                                std::vector<std::string>{"xgboost", "--rounds", "3"}}) {
+    auto args = base("train");
+    args.insert(args.end(), {"--threads", "0", "--train-as-of", "2019-08-01", "--out", dir_->path("t-" + model[0]),
+                             "--model"});
+    args.insert(args.end(), model.begin(), model.end());
+    const auto trained = run_cli(args);
+    EXPECT_EQ(trained.exit_code, 0) << model[0] << ": " << trained.err;
+  }
+}
+
 TEST_F(PipelineCli, CompareRanksModelsOnOneSplit) {
   auto args = base("compare");
   args.insert(args.end(), {"--models", "naive,median,linear", "--train-as-of", "2019-08-01", "--valid-as-of",

@@ -177,6 +177,14 @@ TEST_F(RunCli, ConfigFileWithFlagsOverriding) {
   EXPECT_EQ(run(work, {"--config", broken}).exit_code, 2);
 }
 
+TEST_F(RunCli, ThreadsZeroOnTheCommandLineAndInAConfigFile) {
+  const auto flag = run(dir_->path("work-t"), {"--threads", "0", "--model", "xgboost", "--rounds", "3"});
+  EXPECT_EQ(flag.exit_code, 0) << flag.err;
+  const std::string config = dir_->write("threads.json", R"({"threads": 0, "rounds": 3})");
+  const auto file = run(dir_->path("work-t"), {"--config", config, "--model", "xgboost"});
+  EXPECT_EQ(file.exit_code, 0) << file.err;
+}
+
 TEST_F(RunCli, JsonLogAndQuiet) {
   const auto logged = run(dir_->path("work-d"), {"--json-log"});
   ASSERT_EQ(logged.exit_code, 0) << logged.err;

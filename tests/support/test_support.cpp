@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdlib>
 #include <fstream>
@@ -52,7 +53,7 @@ std::string read_file(const std::string& path) {
   return out.str();
 }
 
-CliProcess::CliProcess(const std::vector<std::string>& args) {
+CliProcess::CliProcess(const std::vector<std::string>& args, const std::vector<std::string>& env) {
   const std::string out_path = io_.path("stdout"), err_path = io_.path("stderr");
   std::vector<std::string> argv_strings{CLTV_BINARY};
   argv_strings.insert(argv_strings.end(), args.begin(), args.end());
@@ -60,13 +61,27 @@ CliProcess::CliProcess(const std::vector<std::string>& args) {
   for (auto& s : argv_strings) argv.push_back(s.data());
   argv.push_back(nullptr);
 
+  std::vector<std::string> env_strings;
+  auto name_of = [](const std::string& entry) { return entry.substr(0, entry.find('=')); };
+  for (char** e = environ; *e != nullptr; ++e) {
+    const std::string entry = *e;
+    const bool changed = std::any_of(env.begin(), env.end(), [&](const auto& c) { return name_of(c) == name_of(entry); });
+    if (!changed) env_strings.push_back(entry);
+  }
+  for (const auto& c : env) {
+    if (c.find('=') != std::string::npos) env_strings.push_back(c);
+  }
+  std::vector<char*> envp;
+  for (auto& s : env_strings) envp.push_back(s.data());
+  envp.push_back(nullptr);
+
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
   posix_spawn_file_actions_addopen(&actions, 1, out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
   posix_spawn_file_actions_addopen(&actions, 2, err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
   pid_t pid = 0;
-  if (posix_spawn(&pid, CLTV_BINARY, &actions, nullptr, argv.data(), environ) == 0) pid_ = pid;
+  if (posix_spawn(&pid, CLTV_BINARY, &actions, nullptr, argv.data(), envp.data()) == 0) pid_ = pid;
   posix_spawn_file_actions_destroy(&actions);
 }
 
@@ -83,6 +98,8 @@ CliResult CliProcess::wait() {
   return result;
 }
 
-CliResult run_cli(const std::vector<std::string>& args) { return CliProcess(args).wait(); }
+CliResult run_cli(const std::vector<std::string>& args, const std::vector<std::string>& env) {
+  return CliProcess(args, env).wait();
+}
 
 }  // namespace cltv::test

@@ -45,11 +45,12 @@ struct CliResult {
   std::string err;
 };
 
-// The cltv executable running in the background with ARGS (no shell involved), its standard
+// The cltv executable running in the background with ARGS (no shell involved), in this process's
+// environment changed by ENV ("NAME=VALUE" sets NAME, a bare "NAME" removes it), its standard
 // output and error going to files; wait() collects them.
 class CliProcess {
  public:
-  explicit CliProcess(const std::vector<std::string>& args);
+  explicit CliProcess(const std::vector<std::string>& args, const std::vector<std::string>& env = {});
   int pid() const { return pid_; }
   CliResult wait();
 
@@ -58,8 +59,8 @@ class CliProcess {
   int pid_ = -1;
 };
 
-// Runs the cltv executable with ARGS and waits for it.
-CliResult run_cli(const std::vector<std::string>& args);
+// Runs the cltv executable with ARGS and ENV (as CliProcess) and waits for it.
+CliResult run_cli(const std::vector<std::string>& args, const std::vector<std::string>& env = {});
 
 std::string read_file(const std::string& path);
 

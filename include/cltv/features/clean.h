@@ -22,7 +22,7 @@ struct CleanOptions {
   int64_t drop_top_baskets = 0;     // remove the N baskets with the largest total
   int64_t drop_bottom_baskets = 0;  // remove the N baskets with the smallest total
   double max_basket_amount = 0.0;   // remove baskets whose total exceeds this; 0: no limit
-  int64_t threads = 0;              // 0: one per hardware thread
+  int64_t threads = 0;              // --threads; 0: the CPUs available (cltv::resolve_threads)
 };
 
 // Declares --returns, --drop-top-baskets, --drop-bottom-baskets and --max-basket-amount.

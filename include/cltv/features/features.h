@@ -30,7 +30,7 @@ struct FeatureOptions {
   // Unit columns, in order. Empty: every unit present in the table, sorted by code. Prediction
   // passes the trained model's units so the columns match its contract.
   std::vector<std::string> units;
-  int64_t threads = 0;  // 0: one per hardware thread
+  int64_t threads = 0;  // --threads; 0: the CPUs available (cltv::resolve_threads)
 };
 
 // Declares --as-of, --feature-months, --horizon-months, --population, --randomness-threshold and

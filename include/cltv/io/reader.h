@@ -25,7 +25,7 @@ BadRowOption parse_bad_row_option(std::string_view text);
 
 struct ReadOptions {
   BadRowOption on_bad_row;
-  unsigned threads = 0;     // 0: one per hardware thread
+  unsigned threads = 0;     // 0: the CPUs available (cltv::resolve_threads)
   std::string source_name;  // what messages and the report call the input (default: its path)
 };
 

@@ -1,11 +1,12 @@
 // The hyperparameter flags of every registered model as one flag set: each distinct name is
 // declared once (checked by the first model declaring it), and the given values are applied to
 // whichever model is trained. A value a chosen model does not take is an error naming the models
-// that do.
+// that do, unless the command itself also takes it (--threads: parsing, cleaning, features).
 #pragma once
 
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -34,6 +35,7 @@ class ModelFlags {
   std::vector<ParamSet> prototype_params_;
   std::map<std::string, std::vector<std::string>> takers_;  // parameter -> models taking it
   std::map<std::string, std::string> given_;
+  std::set<std::string> shared_;  // flags the command also takes itself, e.g. threads
 };
 
 }  // namespace cltv::pipeline

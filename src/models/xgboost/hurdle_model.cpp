@@ -223,12 +223,12 @@ class HurdleModel final : public Model {
     } catch (const nlohmann::json::exception& e) {
       throw_io(fmt::format("{} in {} is malformed: {}", kModelFile, dir, e.what()), "save the model again");
     }
-    buy_booster_.emplace(xgb::load_booster(dir, kBuyBoosterFile, cols_, tree_.threads));
-    spend_booster_.emplace(xgb::load_booster(dir, kSpendBoosterFile, cols_, tree_.threads));
+    buy_booster_.emplace(xgb::load_booster(dir, kBuyBoosterFile, cols_, tree_.nthread()));
+    spend_booster_.emplace(xgb::load_booster(dir, kSpendBoosterFile, cols_, tree_.nthread()));
   }
 
  private:
-  int threads() const { return static_cast<int>(tree_.threads); }
+  int threads() const { return tree_.nthread(); }
 
   std::string spend_objective_ = "reg:squarederror";
   xgb::TreeParams tree_;

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <cstdlib>
 #include <filesystem>
 #include <limits>
 #include <numeric>
@@ -14,6 +15,8 @@
 #include "cltv/error.h"
 #include "cltv/io/atomic_file.h"
 #include "cltv/progress.h"
+#include "cltv/openmp.h"
+#include "cltv/threads.h"
 
 namespace cltv::models::xgb {
 namespace {
@@ -45,8 +48,10 @@ void TreeParams::declare(ParamSet& params) {
   params.add_number("lambda", lambda, 1.0, 0.0, 1e6, "L2 regularisation of leaf weights");
   params.add_int("early-stopping-rounds", early_stopping_rounds, 50, 0, 100000,
                  "stop after this many rounds without improvement on the validation rows (0: never)");
-  params.add_int("threads", threads, 2, 1, 256, "threads used by XGBoost (nthread)");
+  add_threads_param(params, threads);
 }
+
+int TreeParams::nthread() const { return static_cast<int>(openmp_threads(threads, std::getenv("OMP_NUM_THREADS"))); }
 
 nlohmann::json TreeParams::to_json() const {
   return {{"rounds", rounds},
@@ -73,7 +78,7 @@ void TreeParams::from_json(const nlohmann::json& json) {
 TrainedBooster train_booster(const TreeParams& params, const BoosterTask& task, const DMatrix& train,
                              const DMatrix* valid, uint64_t seed) {
   Booster booster(train, valid);
-  const std::string threads = std::to_string(params.threads);
+  const std::string threads = std::to_string(params.nthread());
   const std::vector<std::pair<std::string, std::string>> settings = {
       {"verbosity", "0"},
       {"booster", "gbtree"},
@@ -241,7 +246,7 @@ nlohmann::json read_json_file(const std::string& dir, const std::string& file) {
   }
 }
 
-Booster load_booster(const std::string& dir, const std::string& file, size_t cols, int64_t threads) {
+Booster load_booster(const std::string& dir, const std::string& file, size_t cols, int threads) {
   Booster booster(read_text_file(dir, file));
   if (booster.feature_count() != cols) {
     throw_model(fmt::format("{} in {} takes {} features, the model file says {}", file, dir, booster.feature_count(),

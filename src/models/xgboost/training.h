@@ -26,9 +26,10 @@ struct TreeParams {
   double colsample_bytree = 0.8;
   double lambda = 1.0;
   int64_t early_stopping_rounds = 50;
-  int64_t threads = 2;
+  int64_t threads = 0;  // --threads; 0: the CPUs available
 
   void declare(ParamSet& params);
+  int nthread() const;  // threads resolved (cltv::openmp_threads: OMP_NUM_THREADS is respected)
   // Everything but threads, which is a property of the run, not of the model.
   nlohmann::json to_json() const;
   void from_json(const nlohmann::json& json);
@@ -78,7 +79,7 @@ nlohmann::json read_json_file(const std::string& dir, const std::string& file);
 std::string read_text_file(const std::string& dir, const std::string& file);
 
 // The booster saved as FILE in DIR, checked to take COLS features, predicting with THREADS.
-Booster load_booster(const std::string& dir, const std::string& file, size_t cols, int64_t threads);
+Booster load_booster(const std::string& dir, const std::string& file, size_t cols, int threads);
 // Throws unless the model file JSON (FILE in DIR) was written by a model of KIND.
 void check_model_kind(const nlohmann::json& json, const std::string& kind, const std::string& dir,
                       const std::string& file);

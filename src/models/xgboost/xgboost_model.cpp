@@ -131,12 +131,12 @@ class XgboostModel final : public Model {
     } catch (const nlohmann::json::exception& e) {
       throw_io(fmt::format("{} in {} is malformed: {}", kModelFile, dir, e.what()), "save the model again");
     }
-    booster_.emplace(xgb::load_booster(dir, kBoosterFile, cols_, tree_.threads));
+    booster_.emplace(xgb::load_booster(dir, kBoosterFile, cols_, tree_.nthread()));
   }
 
  private:
   bool on_amount() const { return objective_ == "reg:tweedie"; }
-  int threads() const { return static_cast<int>(tree_.threads); }
+  int threads() const { return tree_.nthread(); }
   std::string target_name() const { return on_amount() ? "target_amount" : "target_log1p"; }
 
   const std::vector<double>& target_of(const Dataset& data, std::string_view role) const {

@@ -69,7 +69,7 @@ TEST(XgboostModel, DeclaresTheSpecifiedParametersWithTheirDefaults) {
       {"objective", "reg:squarederror"}, {"rounds", "500"},          {"learning-rate", "0.05"},
       {"max-depth", "6"},                {"min-child-weight", "1"},  {"subsample", "0.8"},
       {"colsample-bytree", "0.8"},       {"lambda", "1"},            {"early-stopping-rounds", "50"},
-      {"threads", "2"},                  {"tweedie-variance-power", "1.5"}};
+      {"threads", "0"},                  {"tweedie-variance-power", "1.5"}};
   EXPECT_EQ(defaults, expected);
   EXPECT_THROW(params.set("objective", "reg:logistic"), Error);
 }
