@@ -1,6 +1,6 @@
 // Cleaning steps 3-7 (steps 1-2 happen in the reader and are only reported here): non-positive
-// amounts, quantity 0 -> 1, exact duplicates, returns netted, outlier baskets. Rows end grouped by
-// customer.
+// amounts, quantity 0 -> 1, exact duplicates, returns netted, outlier baskets (absurd totals by
+// default). Rows end grouped by customer.
 #include "cltv/features/clean.h"
 
 #include <fmt/format.h>
@@ -10,6 +10,7 @@
 #include <numeric>
 
 #include "cltv/error.h"
+#include "cltv/io/basket_outliers.h"
 #include "cltv/threads.h"
 #include "cltv/time.h"
 #include "parallel.h"
@@ -163,6 +164,23 @@ void net_returns(TransactionTable& t, std::vector<uint8_t>& drop, CleanReport& r
   }
 }
 
+// Step 7, by default: chooses the baskets whose total is far outside the rest (the same rule as
+// `cltv inspect`'s flag), counting them and the limit in REPORT.
+template <typename Choose>
+void select_absurd_baskets(const std::vector<double>& total, const std::vector<uint32_t>& present, Choose&& choose,
+                           CleanReport& report) {
+  std::vector<double> totals;
+  totals.reserve(present.size());
+  for (const uint32_t b : present) totals.push_back(total[b]);
+  report.absurd_limit = io::far_outside_limit(std::move(totals));
+  const std::string reason =
+      fmt::format("absurd total (above {}x the basket p99 of {:.2f})", io::far_outside_factor,
+                  report.absurd_limit / io::far_outside_factor);
+  for (const uint32_t b : present) {
+    if (io::far_outside(total[b], report.absurd_limit) && choose(b, reason)) ++report.absurd_baskets;
+  }
+}
+
 // Step 7: marks the outlier baskets in REMOVED (by basket id) and lists them in the report.
 void select_outlier_baskets(const TransactionTable& t, const CleanOptions& options,
                             std::vector<uint8_t>& removed, CleanReport& report) {
@@ -180,11 +198,12 @@ void select_outlier_baskets(const TransactionTable& t, const CleanOptions& optio
     if (lines[b] > 0) present.push_back(b);
   }
   removed.assign(basket_count, 0);
-  std::vector<std::pair<uint32_t, const char*>> chosen;
-  auto choose = [&](uint32_t b, const char* reason) {
-    if (removed[b] != 0) return;
+  std::vector<std::pair<uint32_t, std::string>> chosen;
+  auto choose = [&](uint32_t b, const std::string& reason) {
+    if (removed[b] != 0) return false;
     removed[b] = 1;
     chosen.emplace_back(b, reason);
+    return true;
   };
   auto select_extreme = [&](int64_t n, bool largest, const char* reason) {
     if (n <= 0) return;
@@ -204,6 +223,7 @@ void select_outlier_baskets(const TransactionTable& t, const CleanOptions& optio
       if (total[b] > options.max_basket_amount) choose(b, "total above --max-basket-amount");
     }
   }
+  if (!options.keep_absurd_amounts) select_absurd_baskets(total, present, choose, report);
   std::sort(chosen.begin(), chosen.end(), [&](const auto& a, const auto& b) {
     if (total[a.first] != total[b.first]) return total[a.first] > total[b.first];
     return a.first < b.first;
@@ -227,6 +247,10 @@ void declare_clean_params(ParamSet& params, CleanOptions& options) {
                  "remove the N baskets with the smallest total over the cleaned input (the original used 1000)");
   params.add_number("max-basket-amount", options.max_basket_amount, 0.0, 0.0, 1e300,
                     "remove baskets whose total exceeds X (0: no limit)");
+  params.add_flag("keep-absurd-amounts", options.keep_absurd_amounts,
+                  fmt::format("keep the baskets whose total is far outside the rest (above {}x the basket p99), which "
+                              "are removed by default",
+                              io::far_outside_factor));
   add_threads_param(params, options.threads);
 }
 
@@ -303,7 +327,8 @@ CleanReport clean_transactions(TransactionTable& t, const CleanOptions& options,
   }
 
   // Step 7.
-  if (options.drop_top_baskets > 0 || options.drop_bottom_baskets > 0 || options.max_basket_amount > 0.0) {
+  if (options.drop_top_baskets > 0 || options.drop_bottom_baskets > 0 || options.max_basket_amount > 0.0 ||
+      !options.keep_absurd_amounts) {
     std::vector<uint8_t> removed_basket;
     select_outlier_baskets(t, options, removed_basket, report);
     drop.assign(t.rows(), 0);

@@ -165,6 +165,8 @@ std::string feature_summary_json(const CleanReport& clean, const FeatureMatrix& 
       {"return_amount_unmatched", clean.return_amount_unmatched},
       {"purchase_lines_netted_out", clean.purchase_lines_netted_out},
       {"outlier_basket_rows", clean.outlier_basket_rows},
+      {"absurd_baskets", clean.absurd_baskets},
+      {"absurd_limit", clean.absurd_limit},
       {"removed_baskets", removed},
       {"rows_out", clean.rows_out}};
   json months = json::array();
@@ -200,10 +202,13 @@ std::string clean_summary_text(const CleanReport& clean) {
   std::string out = fmt::format(
       "cleaning: {} rows read, {} rejected, {} without customer, {} with amount <= 0, {} quantity 0 -> 1, "
       "{} exact duplicates, {} return lines ({:.2f} netted off purchases, {:.2f} unmatched, {} purchase lines netted to 0), "
-      "{} lines in {} outlier baskets; {} lines left\n",
+      "{} lines in {} outlier baskets ({}); {} lines left\n",
       clean.rows_read, clean.rejected, clean.no_customer, clean.non_positive_amount, clean.quantity_zero_to_one,
       clean.exact_duplicates, clean.return_lines, clean.return_amount_netted, clean.return_amount_unmatched,
-      clean.purchase_lines_netted_out, clean.outlier_basket_rows, clean.removed_baskets.size(), clean.rows_out);
+      clean.purchase_lines_netted_out, clean.outlier_basket_rows, clean.removed_baskets.size(),
+      clean.absurd_limit > 0.0 ? fmt::format("{} absurd: total above {:.2f}", clean.absurd_baskets, clean.absurd_limit)
+                               : std::string("absurd totals not checked"),
+      clean.rows_out);
   for (const auto& b : clean.removed_baskets) {
     out += fmt::format("  removed basket {} (customer {}): total {}, {} lines, {}\n", b.basket_id, b.customer_id,
                        b.total, b.lines, b.reason);

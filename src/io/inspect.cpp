@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <numeric>
 
+#include "cltv/io/basket_outliers.h"
 #include "cltv/time.h"
 
 namespace cltv::io {
@@ -87,12 +88,13 @@ InspectReport inspect(const ReadResult& result) {
                     [&](uint32_t a, uint32_t b) { return basket_total[a] > basket_total[b]; });
   std::vector<double> totals(basket_total);
   r.basket_total_p99 = quantile_inplace(totals, 0.99);
+  r.basket_outlier_limit = far_outside_limit(std::move(totals));
   for (size_t i = 0; i < top; ++i) {
     const uint32_t b = order[i];
     const size_t row = basket_row[b];
     r.largest_baskets.push_back({std::string(t.basket_ids[b]), std::string(t.customer_ids[t.customer[row]]),
                                  format_datetime(t.time[row]), basket_lines[b], basket_total[b],
-                                 basket_total[b] > InspectReport::outlier_factor * r.basket_total_p99});
+                                 far_outside(basket_total[b], r.basket_outlier_limit)});
   }
   return r;
 }
@@ -115,8 +117,8 @@ std::string inspect_text(const InspectReport& r) {
   const auto& q = r.amount_quantiles;
   add_line(out, "line amount  min {:.2f}  p25 {:.2f}  p50 {:.2f}  p75 {:.2f}  p99 {:.2f}  max {:.2f}", q[0], q[1], q[2], q[3], q[4], q[5]);
   out += '\n';
-  add_line(out, "largest baskets (flagged * when above {}x the basket p99 of {:.2f})", InspectReport::outlier_factor,
-       r.basket_total_p99);
+  add_line(out, "largest baskets (flagged * when far outside the rest: above {}x the basket p99 of {:.2f})",
+       far_outside_factor, r.basket_total_p99);
   add_line(out, "  {:<16} {:<12} {:<19} {:>6} {:>18}", "basket", "customer", "time", "lines", "total");
   for (const auto& b : r.largest_baskets) {
     add_line(out, "{} {:<16} {:<12} {:<19} {:>6} {:>18.2f}", b.outlier ? "*" : " ", b.basket_id, b.customer_id, b.time,
@@ -148,6 +150,7 @@ std::string inspect_json(const InspectReport& r) {
   const auto& q = r.amount_quantiles;
   j["amount_quantiles"] = {{"min", q[0]}, {"p25", q[1]}, {"p50", q[2]}, {"p75", q[3]}, {"p99", q[4]}, {"max", q[5]}};
   j["basket_total_p99"] = r.basket_total_p99;
+  j["basket_outlier_limit"] = r.basket_outlier_limit;
   j["largest_baskets"] = nlohmann::ordered_json::array();
   for (const auto& b : r.largest_baskets) {
     j["largest_baskets"].push_back({{"basket_id", b.basket_id}, {"customer_id", b.customer_id}, {"time", b.time},

@@ -78,7 +78,8 @@ ordered_json options_json(const ExperimentOptions& o) {
            {{"returns", o.clean.returns},
             {"drop_top_baskets", o.clean.drop_top_baskets},
             {"drop_bottom_baskets", o.clean.drop_bottom_baskets},
-            {"max_basket_amount", o.clean.max_basket_amount}}},
+            {"max_basket_amount", o.clean.max_basket_amount},
+            {"keep_absurd_amounts", o.clean.keep_absurd_amounts}}},
           {"level_cuts", o.levels.cuts},
           {"schema", o.input.schema}};
 }
@@ -217,6 +218,7 @@ ExperimentOptions bundle_settings(const storage::BundleInfo& info) {
     settings.clean.drop_top_baskets = c.at("drop_top_baskets").get<int64_t>();
     settings.clean.drop_bottom_baskets = c.at("drop_bottom_baskets").get<int64_t>();
     settings.clean.max_basket_amount = c.at("max_basket_amount").get<double>();
+    settings.clean.keep_absurd_amounts = c.value("keep_absurd_amounts", true);  // models from before removing them
     const auto& f = pipeline.at("features");
     settings.features.feature_months = f.at("feature_months").get<int64_t>();
     settings.features.horizon_months = f.at("horizon_months").get<int64_t>();

@@ -1,6 +1,7 @@
 // Tests of the cleaning steps: each step's count, their order, exact-duplicate rules, outlier baskets.
 #include "cltv/features/clean.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include "feature_test_data.h"
@@ -97,6 +98,55 @@ TEST(Clean, RemovesOutlierBasketsByTotal) {
     EXPECT_EQ(report.removed_baskets[0].reason, "total above --max-basket-amount");
     EXPECT_EQ(report.rows_out, 4u);
   }
+}
+
+// 300 baskets of 10, one of 150 and one of 5000. Sorted, positions 0..301; the 99th percentile
+// sits at 0.99 x 301 = 297.99, between two baskets of 10, so it is 10 and the limit is 20 x 10 = 200:
+// 5000 is absurd, 150 (15x, flagged by the former 10x rule) is not.
+std::string rows_with_one_absurd_basket() {
+  std::string rows;
+  for (int b = 0; b < 300; ++b) rows += fmt::format("c{},b{},A,p1,2020-01-05 10:00:00,1,10,\n", b % 7, b);
+  rows += "c1,big,A,p1,2020-01-06 10:00:00,1,100,\nc1,big,A,p2,2020-01-06 10:00:00,1,50,\n";
+  rows += "c2,absurd,A,p1,2020-01-07 10:00:00,1,4990,\nc2,absurd,A,p2,2020-01-07 10:00:00,1,10,\n";
+  return rows;
+}
+
+TEST(Clean, RemovesAbsurdBasketsByDefault) {
+  auto read = test::parse_feature_rows(rows_with_one_absurd_basket());
+  const auto report = clean_transactions(read.table, CleanOptions{}, read.report);
+  EXPECT_DOUBLE_EQ(report.absurd_limit, 200.0);
+  EXPECT_EQ(report.absurd_baskets, 1u);
+  ASSERT_EQ(report.removed_baskets.size(), 1u);
+  EXPECT_EQ(report.removed_baskets[0].basket_id, "absurd");
+  EXPECT_EQ(report.removed_baskets[0].customer_id, "c2");
+  EXPECT_EQ(report.removed_baskets[0].total, 5000.0);
+  EXPECT_EQ(report.removed_baskets[0].lines, 2u);
+  EXPECT_EQ(report.removed_baskets[0].reason, "absurd total (above 20x the basket p99 of 10.00)");
+  EXPECT_EQ(report.outlier_basket_rows, 2u);
+  EXPECT_EQ(report.rows_out, 302u);
+}
+
+TEST(Clean, KeepAbsurdAmountsKeepsThem) {
+  auto read = test::parse_feature_rows(rows_with_one_absurd_basket());
+  CleanOptions options;
+  options.keep_absurd_amounts = true;
+  const auto report = clean_transactions(read.table, options, read.report);
+  EXPECT_EQ(report.absurd_limit, 0.0);
+  EXPECT_EQ(report.absurd_baskets, 0u);
+  EXPECT_TRUE(report.removed_baskets.empty());
+  EXPECT_EQ(report.rows_out, 304u);
+}
+
+TEST(Clean, AnExplicitCapIsReportedAsSuch) {
+  // --max-basket-amount 1000 removes the 5000 basket first; it is not counted again as absurd.
+  auto read = test::parse_feature_rows(rows_with_one_absurd_basket());
+  CleanOptions options;
+  options.max_basket_amount = 1000.0;
+  const auto report = clean_transactions(read.table, options, read.report);
+  ASSERT_EQ(report.removed_baskets.size(), 1u);
+  EXPECT_EQ(report.removed_baskets[0].reason, "total above --max-basket-amount");
+  EXPECT_EQ(report.absurd_baskets, 0u);
+  EXPECT_EQ(report.rows_out, 302u);
 }
 
 TEST(Clean, OutlierTotalsUseTheCleanedLines) {

@@ -94,10 +94,12 @@ TEST(CliFeatures, BadFlagsAndEmptyWindowsFailWithoutOutput) {
 TEST(CliFeatures, ReturnsNetOnOnlineRetail) {
   CLTV_SHARED_DATA(retail, "online-retail/online_retail.csv");
   test::TempDir dir;
-  auto window_amount = [&](const std::string& mode) {
+  auto window_amount = [&](const std::string& mode, bool keep_absurd = false) {
     const std::string out = dir.path(mode + ".csv"), summary = dir.path(mode + ".json");
-    const auto r = run_cli({"features", "--input", retail, "--schema", "online-retail", "--as-of", "2012-01-01",
-                            "--feature-months", "8", "--returns", mode, "--out", out, "--summary-json", summary});
+    std::vector<std::string> args{"features", "--input", retail, "--schema", "online-retail", "--as-of", "2012-01-01",
+                                  "--feature-months", "8", "--returns", mode, "--out", out, "--summary-json", summary};
+    if (keep_absurd) args.push_back("--keep-absurd-amounts");
+    const auto r = run_cli(args);
     EXPECT_EQ(r.exit_code, 0) << r.err;
     const std::string csv = test::read_file(out);
     const std::string header = csv.substr(0, csv.find('\n'));
@@ -115,9 +117,19 @@ TEST(CliFeatures, ReturnsNetOnOnlineRetail) {
   EXPECT_EQ(net_cleaning["return_lines"], 8872);
   EXPECT_NEAR(net_cleaning["return_amount_netted"].get<double>() + net_cleaning["return_amount_unmatched"].get<double>(),
               608689.47, 0.01);
-  const auto [dropped, drop_cleaning] = window_amount("drop");
+  EXPECT_EQ(net_cleaning["absurd_baskets"], 0);  // netted, no basket is far outside the rest
+  const auto [dropped, drop_cleaning] = window_amount("drop", true);
   EXPECT_NEAR(dropped, 168472.50, 1e-6);
   EXPECT_EQ(drop_cleaning["return_lines"], 0);
+  // Not netted, the cancelled orders 581483 (168469.60) and 541431 (customer 12346, 77183.60) are
+  // far outside the rest and removed by default: the purchase baskets' p99 is 3847.79, so the limit
+  // is 76955.8 (computed with a Python script over the positive, de-duplicated lines).
+  const auto [dropped_absurd, absurd_cleaning] = window_amount("drop");
+  EXPECT_NEAR(dropped_absurd, 2.90, 1e-9);
+  EXPECT_EQ(absurd_cleaning["absurd_baskets"], 2);
+  EXPECT_NEAR(absurd_cleaning["absurd_limit"].get<double>(), 20 * 3847.79, 0.5);
+  EXPECT_EQ(absurd_cleaning["removed_baskets"][0]["basket_id"], "581483");
+  EXPECT_EQ(absurd_cleaning["removed_baskets"][1]["basket_id"], "541431");
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include <unordered_set>
 
 #include "cltv/error.h"
+#include "cltv/features/clean.h"
 #include "cltv/generate/generator.h"
 #include "cltv/io/reader.h"
 #include "cltv/io/schema.h"
@@ -216,6 +217,24 @@ TEST(Generate, TruthHasOneRowPerCustomerAndPredictsTheNextMonth) {
   }
   EXPECT_GT(realised / expected_total, 0.85);
   EXPECT_LT(realised / expected_total, 1.15);
+}
+
+// The planted absurd amounts (1e7 to 1e11, docs/generate.md) are what default cleaning removes: the
+// removed baskets are exactly those holding a line of 1e7 or more, found here directly.
+TEST(Generate, DefaultCleaningRemovesExactlyThePlantedAmounts) {
+  test::TempDir dir;
+  generate_lpoint(small_options(dir, "lines.csv", 72000));
+  io::ReadResult read = read_lpoint(dir.path("lines.csv"));
+  std::set<std::string> planted;
+  for (size_t i = 0; i < read.table.rows(); ++i) {
+    if (read.table.amount[i] >= 1e7) planted.emplace(read.table.basket_ids[read.table.basket[i]]);
+  }
+  ASSERT_GE(planted.size(), 3u);
+  const auto report = features::clean_transactions(read.table, features::CleanOptions{}, read.report);
+  std::set<std::string> removed;
+  for (const auto& b : report.removed_baskets) removed.insert(b.basket_id);
+  EXPECT_EQ(removed, planted);
+  EXPECT_EQ(report.absurd_baskets, planted.size());
 }
 
 TEST(Generate, OptionsOutOfRangeAreConfigErrors) {

@@ -87,6 +87,24 @@ TEST(Cli, InspectErrorsExitWithTheRightCode) {
   EXPECT_NE(policy.err.find("expected fail, skip or quarantine=PATH"), std::string::npos);
 }
 
+// The flag uses the cleaning's rule (io/basket_outliers.h): 300 baskets of 10, one of 150, one of
+// 5000; the 99th percentile (position 0.99 x 301 = 297.99) is 10, the limit 20 x 10 = 200.
+TEST(Cli, InspectFlagsWhatCleaningRemoves) {
+  test::TempDir dir;
+  std::string csv = "clnt_id,trans_id,trans_seq,biz_unit,pd_c,de_dt,de_tm,buy_am,buy_ct\n";
+  for (int b = 0; b < 300; ++b) csv += "1,T" + std::to_string(b) + ",1,A01,P1,20190701,10:00,10,1\n";
+  csv += "2,BIG,1,A01,P1,20190702,10:00,150,1\n3,ABSURD,1,A01,P1,20190703,10:00,5000,1\n";
+  const auto r = run_cli({"inspect", "--input", dir.write("tx.csv", csv), "--schema", "lpoint", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["basket_total_p99"], 10.0);
+  EXPECT_EQ(j["basket_outlier_limit"], 200.0);
+  EXPECT_EQ(j["largest_baskets"][0]["basket_id"], "ABSURD");
+  EXPECT_EQ(j["largest_baskets"][0]["outlier"], true);
+  EXPECT_EQ(j["largest_baskets"][1]["basket_id"], "BIG");
+  EXPECT_EQ(j["largest_baskets"][1]["outlier"], false);  // 15x the p99: not far outside
+}
+
 TEST(Cli, InspectOnlineRetailFlagsOutlierBaskets) {
   CLTV_SHARED_DATA(path, "online-retail/online_retail.csv");
   const auto r = run_cli({"inspect", "--input", path, "--schema", "online-retail", "--json"});

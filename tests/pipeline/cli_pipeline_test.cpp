@@ -6,6 +6,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "cltv/pipeline/training.h"
 #include "support/test_support.h"
 
 namespace cltv {
@@ -52,6 +53,16 @@ TEST_F(PipelineCli, TrainWritesAVerifiedBundle) {
   EXPECT_TRUE(manifest["pipeline"]["metrics"].contains("test"));
   EXPECT_EQ(manifest["pipeline"]["features"]["units"],
             nlohmann::json::array({"A01", "A02", "A03", "B01", "B02", "B03"}));
+  EXPECT_EQ(manifest["pipeline"]["clean"]["keep_absurd_amounts"], false);
+
+  // Read back, the setting is the one trained with; bundles from before it existed kept them.
+  storage::BundleInfo info;
+  info.pipeline_json = manifest["pipeline"].dump();
+  EXPECT_FALSE(pipeline::bundle_settings(info).clean.keep_absurd_amounts);
+  auto older = manifest["pipeline"];
+  older["clean"].erase("keep_absurd_amounts");
+  info.pipeline_json = older.dump();
+  EXPECT_TRUE(pipeline::bundle_settings(info).clean.keep_absurd_amounts);
 }
 
 TEST_F(PipelineCli, PredictQueryAndEvaluate) {

@@ -1,6 +1,6 @@
 // Cleaning a transaction table before features are built: drops unusable lines in a fixed order
 // (non-positive amounts, exact duplicates), nets returns against purchases, optionally removes
-// outlier baskets, counting every step.
+// outlier baskets (absurd totals by default), counting every step.
 #pragma once
 
 #include <cstdint>
@@ -22,10 +22,12 @@ struct CleanOptions {
   int64_t drop_top_baskets = 0;     // remove the N baskets with the largest total
   int64_t drop_bottom_baskets = 0;  // remove the N baskets with the smallest total
   double max_basket_amount = 0.0;   // remove baskets whose total exceeds this; 0: no limit
+  bool keep_absurd_amounts = false; // false: remove baskets far outside the rest (io/basket_outliers.h)
   int64_t threads = 0;              // --threads; 0: the CPUs available (cltv::resolve_threads)
 };
 
-// Declares --returns, --drop-top-baskets, --drop-bottom-baskets and --max-basket-amount.
+// Declares --returns, --drop-top-baskets, --drop-bottom-baskets, --max-basket-amount and
+// --keep-absurd-amounts.
 void declare_clean_params(ParamSet& params, CleanOptions& options);
 
 struct RemovedBasket {
@@ -33,7 +35,9 @@ struct RemovedBasket {
   std::string customer_id;  // customer of the basket's first line
   double total = 0.0;
   uint64_t lines = 0;
-  std::string reason;  // "largest total", "smallest total" or "total above --max-basket-amount"
+  // "largest total", "smallest total", "total above --max-basket-amount" or
+  // "absurd total (above Fx the basket p99 of X)"
+  std::string reason;
 };
 
 // Row counts of each cleaning step, in the order the steps run.
@@ -51,6 +55,8 @@ struct CleanReport {
   double return_amount_unmatched = 0.0;              //    their amount with no purchase to net against
   uint64_t purchase_lines_netted_out = 0;            //    purchase lines netted down to 0, removed
   uint64_t outlier_basket_rows = 0;                  // 7. lines of the removed baskets
+  uint64_t absurd_baskets = 0;                       //    of them, removed as absurd (far outside)
+  double absurd_limit = 0.0;                         //    the total above which a basket is absurd (0: off)
   std::vector<RemovedBasket> removed_baskets;        //    the removed baskets, largest total first
   uint64_t rows_out = 0;                             // lines left
 };

@@ -23,7 +23,7 @@ struct BasketProfile {
   std::string time;
   uint64_t lines = 0;
   double total = 0;
-  bool outlier = false;  // total above `outlier_factor` x the 99th percentile of basket totals
+  bool outlier = false;  // far outside the rest (basket_outliers.h): above basket_outlier_limit
 };
 
 struct InspectReport {
@@ -34,10 +34,9 @@ struct InspectReport {
   // min, p25, p50, p75, p99, max of line amounts (accepted rows)
   double amount_quantiles[6] = {0, 0, 0, 0, 0, 0};
   double basket_total_p99 = 0;
+  double basket_outlier_limit = 0;  // far_outside_limit of the basket totals (0: none)
   std::vector<BasketProfile> largest_baskets;  // up to 10, largest first
   size_t table_bytes = 0;
-
-  static constexpr double outlier_factor = 10.0;
 };
 
 InspectReport inspect(const ReadResult& result);
