@@ -5,7 +5,6 @@
 #include <sys/stat.h>
 
 #include <filesystem>
-#include <regex>
 
 #include "support/test_support.h"
 
@@ -33,11 +32,16 @@ class SafetyCli : public ::testing::Test {
 
   // ARGS with {DATA}, {MODEL} and {DIR} replaced.
   static std::vector<std::string> expand(const std::vector<std::string>& args) {
+    const std::vector<std::pair<std::string, std::string>> values{
+        {"{DATA}", data_}, {"{MODEL}", model_}, {"{DIR}", dir_->path("")}};
     std::vector<std::string> out;
     for (std::string a : args) {
-      a = std::regex_replace(a, std::regex("\\{DATA\\}"), data_);
-      a = std::regex_replace(a, std::regex("\\{MODEL\\}"), model_);
-      out.push_back(std::regex_replace(a, std::regex("\\{DIR\\}"), dir_->path("")));
+      for (const auto& [name, value] : values) {
+        for (size_t at = a.find(name); at != std::string::npos; at = a.find(name, at + value.size())) {
+          a.replace(at, name.size(), value);
+        }
+      }
+      out.push_back(a);
     }
     return out;
   }
