@@ -11,6 +11,7 @@
 
 #include "cltv/error.h"
 #include "cltv/io/basket_outliers.h"
+#include "cltv/io/inspect.h"
 #include "cltv/threads.h"
 #include "cltv/time.h"
 #include "parallel.h"
@@ -172,7 +173,7 @@ void select_absurd_baskets(const std::vector<double>& total, const std::vector<u
   std::vector<double> totals;
   totals.reserve(present.size());
   for (const uint32_t b : present) totals.push_back(total[b]);
-  report.absurd_limit = io::far_outside_limit(std::move(totals));
+  report.absurd_limit = io::far_outside_limit(io::quantile_inplace(totals, 0.99));
   const std::string reason =
       fmt::format("absurd total (above {}x the basket p99 of {:.2f})", io::far_outside_factor,
                   report.absurd_limit / io::far_outside_factor);

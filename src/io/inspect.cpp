@@ -88,7 +88,7 @@ InspectReport inspect(const ReadResult& result) {
                     [&](uint32_t a, uint32_t b) { return basket_total[a] > basket_total[b]; });
   std::vector<double> totals(basket_total);
   r.basket_total_p99 = quantile_inplace(totals, 0.99);
-  r.basket_outlier_limit = far_outside_limit(std::move(totals));
+  r.basket_outlier_limit = far_outside_limit(r.basket_total_p99);
   for (size_t i = 0; i < top; ++i) {
     const uint32_t b = order[i];
     const size_t row = basket_row[b];
