@@ -212,7 +212,9 @@ void ParamSet::apply_config_file(const std::string& path) {
 
 std::vector<ParamSet::NamedPath> ParamSet::named_paths() const {
   std::vector<NamedPath> paths;
-  for (const auto& [name, text] : set_values_) {
+  for (const auto& value : set_values_) {
+    const std::string& name = value.first;
+    const std::string& text = value.second;
     const auto param = std::find_if(params_.begin(), params_.end(), [&](const Param& p) { return p.name == name; });
     if (param->path_role == PathRole::none) continue;
     std::string location = param->path_of ? param->path_of(text) : text;

@@ -32,7 +32,6 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::ordered_json;
 
-constexpr int run_steps = 8;
 
 // Claims a run name under RUNS by creating its "<name>.incomplete" directory (a second run within
 // the same second, even a concurrent one, gets a suffix). Returns the name.
