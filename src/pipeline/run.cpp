@@ -32,7 +32,6 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::ordered_json;
 
-
 // Claims a run name under RUNS by creating its "<name>.incomplete" directory (a second run within
 // the same second, even a concurrent one, gets a suffix). Returns the name.
 std::string claim_run_id(const fs::path& runs) {
