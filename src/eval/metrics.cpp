@@ -11,9 +11,14 @@
 
 #include "cltv/error.h"
 #include "cltv/eval/metrics_json.h"
+#include "ranking.h"
 
 namespace cltv::eval {
 namespace {
+
+using detail::for_each_tie_group;
+using detail::rank_descending;
+using detail::Ranking;
 
 void check_values(const std::vector<double>& values, const char* name, size_t expected_size) {
   if (values.size() != expected_size) {
@@ -25,30 +30,6 @@ void check_values(const std::vector<double>& values, const char* name, size_t ex
       throw_input(fmt::format("evaluate: {} value {} (customer index {}) is not finite", name, values[i], i),
                   "predictions and targets must be finite numbers");
     }
-  }
-}
-
-// Customers sorted by value, largest first, equal values in index order: (value, index) pairs,
-// sorted directly rather than through an index array, which is several times faster on millions.
-using Ranking = std::vector<std::pair<double, size_t>>;
-
-Ranking rank_descending(const std::vector<double>& values) {
-  Ranking ranking(values.size());
-  for (size_t i = 0; i < values.size(); ++i) ranking[i] = {values[i], i};
-  std::sort(ranking.begin(), ranking.end(), [](const auto& x, const auto& y) {
-    return x.first > y.first || (x.first == y.first && x.second < y.second);
-  });
-  return ranking;
-}
-
-// Calls GROUP(begin, end) for each run of equal values in RANKING.
-template <typename Group>
-void for_each_tie_group(const Ranking& ranking, Group group) {
-  for (size_t begin = 0; begin < ranking.size();) {
-    size_t end = begin + 1;
-    while (end < ranking.size() && ranking[end].first == ranking[begin].first) ++end;
-    group(begin, end);
-    begin = end;
   }
 }
 

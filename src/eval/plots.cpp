@@ -1,4 +1,5 @@
-// The evaluation charts: each writes the numbers it draws to a CSV, then has gnuplot plot that CSV.
+// The evaluation and calibration charts: each writes the numbers it draws to a CSV, then has gnuplot
+// plot that CSV.
 #include "cltv/eval/plots.h"
 
 #include <fmt/format.h>
@@ -23,6 +24,14 @@ std::string common_settings(const std::string& title, const std::string& xlabel,
       "set grid lc rgb '#dddddd'\n"
       "set border lc rgb '#444444'\n",
       detail::gnuplot_quote(title), detail::gnuplot_quote(xlabel), detail::gnuplot_quote(ylabel));
+}
+
+// Shares or rates on both axes: the unit square at equal scale.
+constexpr const char* unit_square_settings = "set size ratio -1\nset xrange [0:1]\nset yrange [0:1]\n";
+
+// The line y = x as a plot element (to follow the data in a plot command), titled TITLE.
+std::string diagonal(const std::string& title) {
+  return fmt::format("x with lines lw 1 dt 2 lc rgb '#7f7f7f' title {}", detail::gnuplot_quote(title));
 }
 
 PlotFiles write_and_render(const std::string& csv_text, const std::string& plot_commands,
@@ -129,6 +138,66 @@ PlotFiles plot_deciles(const std::vector<DecileRow>& deciles, const std::string&
       "plot {} using 3:xtic(1) every ::1 lc rgb '#1f77b4' title 'mean predicted', "
       "'' using 4 every ::1 lc rgb '#ff7f0e' title 'mean actual'\n",
       data);
+  return write_and_render(csv, commands, out_prefix, gnuplot);
+}
+
+PlotFiles plot_reliability(const std::vector<ReliabilityBin>& bins, const std::string& what,
+                           const std::string& out_prefix) {
+  if (bins.empty()) throw_input(fmt::format("reliability chart of {}: there are no bins to plot", what));
+  const std::string gnuplot = detail::find_gnuplot();
+
+  std::string csv = "bin,lower,upper,count,mean_predicted,observed_rate\n";
+  for (const ReliabilityBin& b : bins) {
+    csv += fmt::format("{},{},{},{},{},{}\n", b.bin, b.lower, b.upper, b.count, b.mean_predicted, b.observed_rate);
+  }
+  std::string commands = common_settings(fmt::format("Reliability of {}", what), fmt::format("mean predicted {}", what),
+                                         "observed rate");
+  commands += unit_square_settings;
+  commands += "set key top left box opaque\n";
+  commands += fmt::format(
+      "plot {} using 5:6 every ::1 with linespoints lw 2 pt 7 ps 0.8 lc rgb '#1f77b4' title 'bins', {}\n",
+      detail::gnuplot_quote(out_prefix + ".csv"), diagonal("perfect calibration"));
+  return write_and_render(csv, commands, out_prefix, gnuplot);
+}
+
+PlotFiles plot_gain(const std::vector<GainPoint>& curve, const std::string& out_prefix) {
+  if (curve.empty()) throw_input("gain chart: there are no points to plot");
+  const std::string gnuplot = detail::find_gnuplot();
+
+  std::string csv = "customer_share,spend_share\n";
+  for (const GainPoint& p : curve) csv += fmt::format("{},{}\n", p.customer_share, p.spend_share);
+  std::string commands = common_settings("Gain curve: share of actual spend by share of customers",
+                                         "share of customers, ranked by prediction (highest first)",
+                                         "share of actual spend");
+  commands += unit_square_settings;
+  commands += "set key bottom right box opaque\n";
+  commands += fmt::format("plot {} using 1:2 every ::1 with lines lw 2 lc rgb '#1f77b4' title 'model', {}\n",
+                          detail::gnuplot_quote(out_prefix + ".csv"), diagonal("random ranking"));
+  return write_and_render(csv, commands, out_prefix, gnuplot);
+}
+
+PlotFiles plot_holdout_calibration(const std::vector<HoldoutCalibrationRow>& rows, const std::string& out_prefix) {
+  if (rows.empty()) throw_input("holdout calibration chart: there are no frequency groups to plot");
+  const std::string gnuplot = detail::find_gnuplot();
+
+  std::string csv = "frequency,open_ended,count,mean_expected,mean_actual\n";
+  for (const HoldoutCalibrationRow& row : rows) {
+    csv += fmt::format("{},{},{},{},{}\n", row.frequency, row.open_ended ? 1 : 0, row.count, row.mean_expected,
+                       row.mean_actual);
+  }
+  std::string commands = common_settings("Expected vs actual purchases in the holdout period",
+                                         "repeat purchases in the calibration period",
+                                         "mean purchases in the holdout period");
+  commands +=
+      "set offsets 0.5, 0.5, 0, 0\n"
+      "set yrange [0:*]\n"
+      "set key top left box opaque\n";
+  // The open-ended group's tick reads "7+"; the others their frequency.
+  commands += fmt::format(
+      "plot {} using 1:4:xtic($2 == 1 ? sprintf('%d+', $1) : sprintf('%d', $1)) every ::1 "
+      "with linespoints lw 2 pt 7 lc rgb '#1f77b4' title 'mean expected (model)', "
+      "'' using 1:5 every ::1 with linespoints lw 2 pt 5 lc rgb '#ff7f0e' title 'mean actual'\n",
+      detail::gnuplot_quote(out_prefix + ".csv"));
   return write_and_render(csv, commands, out_prefix, gnuplot);
 }
 

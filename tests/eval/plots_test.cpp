@@ -102,6 +102,41 @@ TEST(Plots, DecileChart) {
   EXPECT_EQ(directory_listing(dir.path("")), chart_files(files, "deciles"));
 }
 
+TEST(Plots, ReliabilityChart) {
+  CLTV_REQUIRE_GNUPLOT();
+  test::TempDir dir;
+  const std::vector<ReliabilityBin> bins{{1, 0.1, 0.2, 2, 0.125, 0.5}, {9, 0.9, 1, 1, 0.95, 1}};
+  const PlotFiles files = plot_reliability(bins, "p_down", dir.path("reliability"));
+  expect_svg(files, dir.path("reliability.svg"));
+  EXPECT_EQ(test::read_file(files.csv),
+            "bin,lower,upper,count,mean_predicted,observed_rate\n1,0.1,0.2,2,0.125,0.5\n9,0.9,1,1,0.95,1\n");
+  EXPECT_NE(test::read_file(files.svg).find("Reliability of p_down"), std::string::npos);
+  EXPECT_EQ(directory_listing(dir.path("")), chart_files(files, "reliability"));
+}
+
+TEST(Plots, GainChart) {
+  CLTV_REQUIRE_GNUPLOT();
+  test::TempDir dir;
+  const PlotFiles files = plot_gain(gain_curve({10, 0, 30, 60}, {0.2, 0.1, 0.5, 0.9}), dir.path("gain"));
+  expect_svg(files, dir.path("gain.svg"));
+  EXPECT_EQ(test::read_file(files.csv), "customer_share,spend_share\n0,0\n0.25,0.6\n0.5,0.9\n0.75,1\n1,1\n");
+  EXPECT_EQ(directory_listing(dir.path("")), chart_files(files, "gain"));
+}
+
+TEST(Plots, HoldoutCalibrationChartLabelsTheOpenEndedGroup) {
+  CLTV_REQUIRE_GNUPLOT();
+  test::TempDir dir;
+  const std::vector<HoldoutCalibrationRow> rows{{0, false, 2, 0.3, 0.5}, {1, false, 1, 1, 1}, {7, true, 3, 3, 4.25}};
+  const PlotFiles files = plot_holdout_calibration(rows, dir.path("holdout"));
+  expect_svg(files, dir.path("holdout.svg"));
+  EXPECT_EQ(test::read_file(files.csv),
+            "frequency,open_ended,count,mean_expected,mean_actual\n0,0,2,0.3,0.5\n1,0,1,1,1\n7,1,3,3,4.25\n");
+  const std::string svg = test::read_file(files.svg);
+  EXPECT_NE(svg.find(">7+<"), std::string::npos);
+  EXPECT_NE(svg.find(">1<"), std::string::npos);
+  EXPECT_EQ(directory_listing(dir.path("")), chart_files(files, "holdout"));
+}
+
 TEST(Plots, PathsWithQuotesAndSpaces) {
   CLTV_REQUIRE_GNUPLOT();
   test::TempDir dir;
@@ -126,6 +161,10 @@ TEST(Plots, BadInputsAndMissingDirectory) {
   EXPECT_EQ(kind_of([&] { plot_learning_curve({{1, std::nan(""), 1}}, "loss", dir.path("c")); }), ErrorKind::input);
   EXPECT_EQ(kind_of([&] { plot_predicted_vs_actual({1, 2}, {1}, dir.path("s")); }), ErrorKind::input);
   EXPECT_EQ(kind_of([&] { plot_deciles({}, dir.path("d")); }), ErrorKind::input);
+  EXPECT_EQ(kind_of([&] { plot_reliability({}, "p_buy", dir.path("r")); }), ErrorKind::input);
+  EXPECT_EQ(kind_of([&] { plot_gain({}, dir.path("g")); }), ErrorKind::input);
+  EXPECT_EQ(kind_of([&] { plot_holdout_calibration({}, dir.path("h")); }), ErrorKind::input);
+  EXPECT_EQ(kind_of([&] { plot_reliability({{0, 0, 1, 1, 0.5, 1}}, "p\nbuy", dir.path("r")); }), ErrorKind::config);
   EXPECT_EQ(kind_of([&] { plot_deciles({{1, 1, 2, 3}}, dir.path("line\nbreak")); }), ErrorKind::config);
   EXPECT_EQ(kind_of([&] { plot_deciles({{1, 1, 2, 3}}, dir.path("missing/d")); }), ErrorKind::io);
   EXPECT_TRUE(directory_listing(dir.path("")).empty());

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "cltv/eval/calibration.h"
 #include "cltv/eval/metrics.h"
 
 namespace cltv::eval {
@@ -38,5 +39,18 @@ PlotFiles plot_predicted_vs_actual(const std::vector<double>& actual_spend,
 // Mean predicted and mean actual spend per decile of predicted spend (Metrics::deciles).
 // CSV columns: decile,count,mean_predicted,mean_actual.
 PlotFiles plot_deciles(const std::vector<DecileRow>& deciles, const std::string& out_prefix);
+
+// Observed rate against mean predicted probability per bin (reliability_bins), with the line y = x
+// of perfect calibration; WHAT names the probability (e.g. "p_buy") in the title and axis.
+// CSV columns: bin,lower,upper,count,mean_predicted,observed_rate.
+PlotFiles plot_reliability(const std::vector<ReliabilityBin>& bins, const std::string& what,
+                           const std::string& out_prefix);
+
+// Gain curve (gain_curve) with the diagonal of a random ranking. CSV columns: customer_share,spend_share.
+PlotFiles plot_gain(const std::vector<GainPoint>& curve, const std::string& out_prefix);
+
+// Mean expected and mean actual holdout purchases by calibration frequency (holdout_calibration),
+// the open-ended group labelled "7+". CSV columns: frequency,open_ended (1 or 0),count,mean_expected,mean_actual.
+PlotFiles plot_holdout_calibration(const std::vector<HoldoutCalibrationRow>& rows, const std::string& out_prefix);
 
 }  // namespace cltv::eval
