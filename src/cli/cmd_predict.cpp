@@ -41,7 +41,7 @@ Command make_predict_command() {
     command.params.add_custom(std::move(p));
   }
   command.run = [o] {
-    fmt::print("{}", pipeline::predict_customers(o->predict).summary_text);
+    fmt::print("{}", pipeline::scoring_summary_text(pipeline::predict_customers(o->predict)));
     return 0;
   };
   return command;

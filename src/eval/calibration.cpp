@@ -159,23 +159,29 @@ double brier_score(const std::vector<double>& probability, const std::vector<boo
   return sum / static_cast<double>(probability.size());
 }
 
-double interval_coverage(const std::vector<double>& actual, const std::vector<double>& lower,
-                         const std::vector<double>& upper) {
-  constexpr const char* function = "interval_coverage";
-  check_sizes(function, {{"actual", actual.size()}, {"lower", lower.size()}, {"upper", upper.size()}});
+double central_coverage(const std::vector<double>& actual, const std::vector<double>& p_buy,
+                        const std::vector<double>& lower, const std::vector<double>& upper) {
+  constexpr const char* function = "central_coverage";
+  check_sizes(function,
+              {{"actual", actual.size()}, {"p_buy", p_buy.size()}, {"lower", lower.size()}, {"upper", upper.size()}});
   check_values(function, "actual", actual);
+  check_values(function, "p_buy", p_buy, true);
   check_values(function, "lower", lower);
   check_values(function, "upper", upper);
-  size_t inside = 0;
+  double covered = 0;
   for (size_t i = 0; i < actual.size(); ++i) {
     if (lower[i] > upper[i]) {
       throw_input(fmt::format("{}: lower bound {} is above upper bound {} (customer index {})", function, lower[i],
                               upper[i], i),
                   "pass each interval as lower, upper");
     }
-    if (lower[i] <= actual[i] && actual[i] <= upper[i]) ++inside;
+    if (actual[i] > 0) {
+      covered += lower[i] <= actual[i] && actual[i] <= upper[i] ? 1.0 : 0.0;
+    } else if (const double zero = 1 - p_buy[i]; zero > 0) {
+      covered += std::max(0.0, std::min(zero, 0.9) - 0.1) / zero;
+    }
   }
-  return static_cast<double>(inside) / static_cast<double>(actual.size());
+  return covered / static_cast<double>(actual.size());
 }
 
 std::vector<GainPoint> gain_curve(const std::vector<double>& actual, const std::vector<double>& score,

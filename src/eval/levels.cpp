@@ -52,12 +52,39 @@ LevelCuts parse_level_cuts(std::string_view text) {
   return result;
 }
 
+LevelCuts derive_level_cuts(const std::vector<double>& monthly_spend) {
+  std::vector<double> spent;
+  for (double v : monthly_spend) {
+    if (v > 0) spent.push_back(v);
+  }
+  if (spent.size() < 10) {
+    throw_model(fmt::format("spend levels: {} customers spent in the training window, too few to derive level cuts",
+                            spent.size()),
+                levels_hint);
+  }
+  std::sort(spent.begin(), spent.end());
+  LevelCuts levels;
+  for (double share : {0.2, 0.4, 0.6, 0.8, 0.95}) {
+    const double exact = spent[static_cast<size_t>(share * static_cast<double>(spent.size() - 1))];
+    const double scale = std::pow(10.0, std::floor(std::log10(exact)) - 1);
+    const double rounded = std::round(exact / scale) * scale;
+    const double previous = levels.cuts.empty() ? 0.0 : levels.cuts.back();
+    if (rounded > previous) {
+      levels.cuts.push_back(rounded);
+    } else if (exact > previous) {
+      levels.cuts.push_back(exact);
+    }
+  }
+  return levels;
+}
+
 void add_level_cuts_param(ParamSet& params, LevelCuts& target) {
   ParamSet::Param param;
   param.name = "levels";
   param.value_name = "CUTS";
   param.description = "spend levels: comma-separated lower bounds of levels 1, 2, ... (money)";
-  param.default_text = fmt::format("{}", fmt::join(target.cuts, ","));
+  param.default_text = target.cuts.empty() ? "the schema's, else derived from the training data"
+                                            : fmt::format("{}", fmt::join(target.cuts, ","));
   param.apply = [&target](const std::string& text) { target = parse_level_cuts(text); };
   params.add_custom(std::move(param));
 }

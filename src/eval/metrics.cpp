@@ -152,7 +152,7 @@ Metrics evaluate(const std::vector<double>& actual_spend, const std::vector<doub
   check_values(predicted_spend, "predicted_spend", n);
   if (p_buy != nullptr) check_values(*p_buy, "p_buy", n);
   if (expected_spend != nullptr) check_values(*expected_spend, "expected_spend", n);
-  // Rankings, totals and deciles use the expected spend when the model gives one.
+  // Rankings and deciles use the expected spend when the model gives one.
   const std::vector<double>& score = expected_spend != nullptr ? *expected_spend : predicted_spend;
 
   Metrics m;
@@ -169,7 +169,7 @@ Metrics evaluate(const std::vector<double>& actual_spend, const std::vector<doub
     abs_errors[i] = std::abs(p - a);
     abs_sum += abs_errors[i];
     actual_sum += a;
-    predicted_sum += score[i];
+    predicted_sum += p;
     if (level_of(a, levels) == level_of(p, levels)) ++same_level;
   }
   m.mae_log1p = abs_log_sum / count;
@@ -207,6 +207,12 @@ nlohmann::ordered_json metrics_to_json(const Metrics& metrics) {
   j["level_accuracy"] = metrics.level_accuracy;
   j["p_buy_auc"] = optional_number(metrics.p_buy_auc);
   j["total_ratio"] = optional_number(metrics.total_ratio);
+  j["total_ratio_expected"] = optional_number(metrics.total_ratio_expected);
+  j["coverage_80"] = optional_number(metrics.coverage_80);
+  j["p_buy_brier"] = optional_number(metrics.p_buy_brier);
+  j["p_buy_ece"] = optional_number(metrics.p_buy_ece);
+  j["p_down_auc"] = optional_number(metrics.p_down_auc);
+  j["p_down_ece"] = optional_number(metrics.p_down_ece);
   j["deciles"] = nlohmann::ordered_json::array();
   for (const DecileRow& row : metrics.deciles) {
     j["deciles"].push_back({{"decile", row.decile},

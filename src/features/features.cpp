@@ -265,9 +265,10 @@ void declare_feature_params(ParamSet& params, FeatureOptions& options) {
                  "calendar months before --as-of that features are computed from");
   params.add_int("horizon-months", options.horizon_months, 1, 1, 120,
                  "length of the target period after --as-of, in months");
-  params.add_choice("population", options.population, "window", {"window", "all-months"},
-                    "which customers get a row: any purchase in the feature window, or purchases in "
-                    "every feature month and in the target period (the original's rule)");
+  params.add_choice("population", options.population, "window", {"window", "all-months", "history"},
+                    "which customers get a row: any purchase in the feature window; purchases in every "
+                    "feature month and in the target period (the original's rule); or any purchase before "
+                    "--as-of (also the customers quiet in the window)");
   params.add_number("randomness-threshold", options.randomness_threshold, 13.0, -1e300, 1e300,
                     "low_randomness = 1 when price_randomness is below X");
   params.add_number("activeness-threshold", options.activeness_threshold, 8.0, -1e300, 1e300,
@@ -278,7 +279,9 @@ void declare_feature_params(ParamSet& params, FeatureOptions& options) {
 Population parse_population(const std::string& text) {
   if (text == "window") return Population::window;
   if (text == "all-months") return Population::all_months;
-  throw_config(fmt::format("--population: '{}' is not one of the choices", text), "expected window or all-months");
+  if (text == "history") return Population::history;
+  throw_config(fmt::format("--population: '{}' is not one of the choices", text),
+               "expected window, all-months or history");
 }
 
 FeatureWindow make_window(int64_t as_of, int feature_months, int horizon_months) {
@@ -382,19 +385,24 @@ FeatureMatrix build_features(const TransactionTable& t, const FeatureOptions& op
   detail::run_parts(parts, [&](size_t part, size_t first, size_t last) {
     size_t members = 0;
     for (size_t c = first; c < last; ++c) {
-      uint64_t seen = 0;  // bit k-1: a line in month k; bit 63: a line in the target period
+      // bit k-1: a line in month k; bit 62: a line before the window; bit 63: in the target period
+      uint64_t seen = 0;
       for (uint32_t j = groups.offsets[c]; j < groups.offsets[c + 1]; ++j) {
         const int64_t time = t.time[groups.row(j)];
         if (time >= w.as_of) {
           if (time < w.target_end) seen |= uint64_t{1} << 63;
-        } else if (time >= w.start) {
+        } else if (time < w.start) {
+          seen |= uint64_t{1} << 62;
+        } else {
           size_t k = 0;
           while (time < w.month_start[k]) ++k;
           seen |= uint64_t{1} << k;
         }
       }
-      const bool in = m.population == Population::window ? (seen & ~(uint64_t{1} << 63)) != 0
-                                                         : (seen & all_months_mask) == all_months_mask;
+      const uint64_t window_mask = (uint64_t{1} << months) - 1;
+      const bool in = m.population == Population::window    ? (seen & window_mask) != 0
+                      : m.population == Population::history ? (seen & ~(uint64_t{1} << 63)) != 0
+                                                            : (seen & all_months_mask) == all_months_mask;
       member[c] = in ? 1 : 0;
       members += in;
     }
@@ -404,7 +412,8 @@ FeatureMatrix build_features(const TransactionTable& t, const FeatureOptions& op
   m.rows = part_rows.back();
   if (m.rows == 0) {
     throw_input(fmt::format("no customer is in the population: none has {} in [{}, {}) (data: {} to {})",
-                            m.population == Population::window ? "a line" : "lines in every feature month and the target period",
+                            m.population == Population::all_months ? "lines in every feature month and the target period"
+                                                                   : "a line",
                             day_text(w.start), day_text(w.as_of), format_datetime(m.data_first_time),
                             format_datetime(m.data_last_time)),
                  "choose an --as-of whose feature window lies inside the data");

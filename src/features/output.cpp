@@ -87,7 +87,9 @@ void format_blocks(const FeatureMatrix& m, unsigned threads, Sink&& sink) {
 
 std::string time_text(int64_t seconds) { return format_datetime(seconds); }
 
-std::string population_name(Population p) { return p == Population::window ? "window" : "all-months"; }
+std::string population_name(Population p) {
+  return p == Population::window ? "window" : p == Population::history ? "history" : "all-months";
+}
 
 // Share of the target period that the data reaches into (its last timestamp over the period).
 double target_coverage(const FeatureMatrix& m) {

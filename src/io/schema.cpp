@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cmath>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
@@ -20,6 +21,23 @@ struct BuiltinSchema {
   const char* json;
 };
 
+// The schema's spend-level cuts: strictly increasing positive numbers (monthly spend, in money).
+std::vector<double> level_cuts_of(const nlohmann::json& value, const std::string& origin) {
+  const std::string hint = "for example \"level_cuts\": [100, 250, 500, 800, 1500] (lower bounds of levels 1, 2, ...)";
+  if (!value.is_array() || value.empty()) {
+    throw_config(fmt::format("{}: key 'level_cuts' must be a non-empty list of numbers", origin), hint);
+  }
+  std::vector<double> cuts;
+  for (const auto& v : value) {
+    if (!v.is_number() || !std::isfinite(v.get<double>()) || v.get<double>() <= 0 ||
+        (!cuts.empty() && v.get<double>() <= cuts.back())) {
+      throw_config(fmt::format("{}: key 'level_cuts' must hold strictly increasing positive numbers", origin), hint);
+    }
+    cuts.push_back(v.get<double>());
+  }
+  return cuts;
+}
+
 constexpr std::array builtin_schemas = {
     BuiltinSchema{"lpoint", R"({
       "description": "Lotte L.Point purchases: clnt_id, trans_id, trans_seq, biz_unit, pd_c, de_dt (yyyymmdd), de_tm, buy_am, buy_ct",
@@ -29,7 +47,8 @@ constexpr std::array builtin_schemas = {
                  "unit": "biz_unit", "product": "pd_c", "date": "de_dt", "time": "de_tm",
                  "amount": "buy_am", "quantity": "buy_ct"},
       "date_formats": ["%Y%m%d"],
-      "time_formats": ["%H:%M:%S", "%H:%M"]
+      "time_formats": ["%H:%M:%S", "%H:%M"],
+      "level_cuts": [100000, 250000, 500000, 800000, 1500000]
     })"},
     BuiltinSchema{"online-retail", R"({
       "description": "UCI Online Retail invoices: InvoiceNo, StockCode, Description, Quantity, InvoiceDate, UnitPrice, CustomerID, Country; amount = Quantity x UnitPrice",
@@ -78,7 +97,7 @@ Schema schema_from_json(const std::string& json_text, const std::string& origin)
   static const std::vector<std::string> known_keys = {
       "name",   "description",  "delimiter",    "decimal",      "header",
       "layouts", "fields",      "date_formats", "time_formats",
-      "customer_strip_decimal_zero", "default_unit", "returns"};
+      "customer_strip_decimal_zero", "default_unit", "returns", "level_cuts"};
   for (const auto& item : doc.items()) {
     const std::string& key = item.key();
     if (std::find(known_keys.begin(), known_keys.end(), key) == known_keys.end()) {
@@ -202,6 +221,7 @@ Schema schema_from_json(const std::string& json_text, const std::string& origin)
     schema.returns.enabled = true;
     if (returns.contains("basket_prefix")) schema.returns.basket_prefix = get_string(returns, "basket_prefix", "returns.");
   }
+  if (doc.contains("level_cuts")) schema.level_cuts = level_cuts_of(doc.at("level_cuts"), origin);
 
   // Consistency checks.
   if (schema.customer.empty()) throw_config(fmt::format("{}: 'fields.customer' is required", origin));

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 
 #include <fmt/format.h>
 
@@ -35,9 +36,10 @@ namespace {
 
 // lifetimes' summary_data_from_transaction_data with freq "D": purchases on one day are one
 // period; the observation ends on the last day before AS_OF (inclusive). Fills the population rows
-// (CUSTOMERS) and the history of every customer who bought before as-of.
-void fill_rfm(const TransactionTable& t, int64_t as_of, const std::vector<uint32_t>& customers,
-              models::Dataset& out) {
+// (CUSTOMERS) and the history of every customer who bought before as-of. With a TARGET_END, also
+// the population's purchase days in [as_of, target_end) (lifetimes' holdout frequency).
+void fill_rfm(const TransactionTable& t, int64_t as_of, std::optional<int64_t> target_end,
+              const std::vector<uint32_t>& customers, models::Dataset& out) {
   const size_t customer_count = t.customer_ids.size();
   std::vector<uint32_t> begin(customer_count + 1, 0);
   for (size_t i = 0; i < t.rows(); ++i) ++begin[t.customer[i] + 1];
@@ -45,17 +47,23 @@ void fill_rfm(const TransactionTable& t, int64_t as_of, const std::vector<uint32
   // Rows are grouped by customer after cleaning, so begin[c] .. begin[c + 1] are customer c's rows.
   const int64_t last_day = floor_div(as_of, seconds_per_day) - 1;
   struct Summary {
-    double frequency = 0, recency = 0, age = 0, monetary = 0;
+    double frequency = 0, recency = 0, age = 0, monetary = 0, holdout_days = 0;
     bool bought = false;
   };
   std::vector<Summary> summary(customer_count);
   std::vector<std::pair<int64_t, double>> days;
+  std::vector<int64_t> holdout;
   for (uint32_t c = 0; c < customer_count; ++c) {
     days.clear();
+    holdout.clear();
     for (uint32_t i = begin[c]; i < begin[c + 1]; ++i) {
       if (t.customer[i] != c) throw_internal("make_dataset needs a table grouped by customer");
-      if (t.time[i] < as_of) days.emplace_back(floor_div(t.time[i], seconds_per_day), t.amount[i]);
+      const int64_t day = floor_div(t.time[i], seconds_per_day);
+      if (t.time[i] < as_of) days.emplace_back(day, t.amount[i]);
+      if (target_end && t.time[i] >= as_of && t.time[i] < *target_end) holdout.push_back(day);
     }
+    std::sort(holdout.begin(), holdout.end());
+    summary[c].holdout_days = static_cast<double>(std::unique(holdout.begin(), holdout.end()) - holdout.begin());
     if (days.empty()) continue;
     std::sort(days.begin(), days.end());
     // Collapse to one spend per day.
@@ -77,6 +85,7 @@ void fill_rfm(const TransactionTable& t, int64_t as_of, const std::vector<uint32
     s.monetary = distinct > 1 ? repeat_spend / static_cast<double>(distinct - 1) : 0.0;
   }
   for (const uint32_t c : customers) {
+    if (target_end) out.target_purchases.push_back(summary[c].holdout_days);
     out.frequency.push_back(summary[c].frequency);
     out.recency.push_back(summary[c].recency);
     out.age.push_back(summary[c].age);
@@ -113,7 +122,8 @@ models::Dataset make_dataset(const PreparedData& data, const features::FeatureOp
   d.feature_months = static_cast<int>(options.feature_months);
   d.horizon_months = static_cast<int>(options.horizon_months);
   d.horizon_days = static_cast<double>(m.window.target_end - m.window.as_of) / seconds_per_day;
-  fill_rfm(data.table, m.window.as_of, m.customer, d);
+  fill_rfm(data.table, m.window.as_of, m.target_complete ? std::optional<int64_t>(m.window.target_end) : std::nullopt,
+           m.customer, d);
   return d;
 }
 
@@ -136,6 +146,7 @@ models::Dataset subset(const models::Dataset& data, const std::vector<size_t>& r
   pick(data.customer_ids, out.customer_ids);
   pick(data.target_amount, out.target_amount);
   pick(data.target_log1p, out.target_log1p);
+  pick(data.target_purchases, out.target_purchases);
   pick(data.window_amount, out.window_amount);
   pick(data.frequency, out.frequency);
   pick(data.recency, out.recency);

@@ -267,6 +267,7 @@ class Run {
     experiment_.split.train_as_of = windows_.train_as_of.value_or(windows_.valid_as_of);
     if (windows_.train_as_of) experiment_.split.valid_as_of = windows_.valid_as_of;
     Splits s = make_splits(data, experiment_.features, experiment_.split, false);
+    experiment_.levels = resolve_level_cuts(experiment_, s.train);
     manifest_["split"] = s.description;
     manifest_["valid_as_of"] = format_date(windows_.valid_as_of);
     manifest_["score_as_of"] = format_date(windows_.score_as_of);
@@ -298,7 +299,10 @@ class Run {
     log_.end_step({{"customers", thousands(evaluated.metrics.n)},
                    {"mae_log1p", fmt::format("{:.3f}", evaluated.metrics.mae_log1p)},
                    {"gini", metric_text(evaluated.metrics.gini_normalized)},
-                   {"level accuracy", fmt::format("{:.3f}", evaluated.metrics.level_accuracy)}});
+                   {"level accuracy", fmt::format("{:.3f}", evaluated.metrics.level_accuracy)},
+                   {"expected/actual", metric_text(evaluated.metrics.total_ratio_expected)},
+                   {"p_buy ece", metric_text(evaluated.metrics.p_buy_ece)},
+                   {"80% coverage", metric_text(evaluated.metrics.coverage_80)}});
     return loaded;
   }
 
@@ -311,16 +315,14 @@ class Run {
     predict.segments = (dir_ / "segments.json").string();
     predict.allow_partial_window = options_.allow_partial_window;
     PredictOutcome p = score_customers(bundle, data, predict);
-    log_.end_step({{"customers", thousands(p.customers)}, {"as of", p.as_of}});
+    log_.end_step({{"customers", thousands(p.scores.rows())}, {"as of", p.scores.as_of}});
     return p;
   }
 
   // 7. metrics, report and the manifest of every file; then the directory takes its final name.
   void write(const PredictOutcome& scored) {
     io::write_file_atomically((dir_ / "metrics.json").string(), metrics_.dump(2) + "\n");
-    std::string summary = scored.summary_text;
-    const size_t paths = summary.find("predictions: ");
-    if (paths != std::string::npos) summary.erase(paths);  // the temporary paths mean nothing later
+    const std::string summary = scoring_summary_text(scored, false);  // the temporary paths mean nothing later
     io::write_file_atomically((dir_ / "report.md").string(), report_text(outcome_.run_id, manifest_, metrics_, summary));
     manifest_["files"] = storage::file_checksums(dir_.string());
     manifest_["manifest_sha256"] = storage::manifest_checksum(manifest_);

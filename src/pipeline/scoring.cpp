@@ -1,8 +1,9 @@
-// Predictions, segments and customer look-up.
+// Scoring customers into data (renderings in scoring_render.cpp), and customer look-up.
 #include "cltv/pipeline/scoring.h"
 
 #include <fmt/format.h>
 
+#include <charconv>
 #include <cmath>
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -68,156 +69,101 @@ ScoringWindow scoring_window(const PreparedData& data, const PredictOptions& opt
   return w;
 }
 
-// Level counts, transitions and the customers predicted to drop, largest drops first.
-struct LevelSummary {
-  std::vector<size_t> predicted_counts, current_counts;
-  std::vector<std::vector<size_t>> transitions;  // [current][predicted]
-  struct Drop {
-    size_t row;
-    int from, to;
-  };
-  std::vector<Drop> drops;
-  std::vector<int> predicted_level, current_level;  // per row
-  std::vector<double> current_monthly;              // per row
-};
-
-LevelSummary summarise_levels(const models::Dataset& set, const models::Prediction& p, const eval::LevelCuts& levels) {
-  const size_t level_count = levels.cuts.size() + 1;
-  LevelSummary s;
-  s.predicted_counts.assign(level_count, 0);
-  s.current_counts.assign(level_count, 0);
-  s.transitions.assign(level_count, std::vector<size_t>(level_count, 0));
-  for (size_t r = 0; r < set.rows; ++r) {
-    const double current_monthly = set.window_amount[r] / set.feature_months;
-    const int predicted = eval::level_of(p.spend[r] / set.horizon_months, levels);
-    const int current = eval::level_of(current_monthly, levels);
-    s.predicted_level.push_back(predicted);
-    s.current_level.push_back(current);
-    s.current_monthly.push_back(current_monthly);
-    ++s.predicted_counts[static_cast<size_t>(predicted)];
-    ++s.current_counts[static_cast<size_t>(current)];
-    ++s.transitions[static_cast<size_t>(current)][static_cast<size_t>(predicted)];
-    if (predicted < current) s.drops.push_back({r, current, predicted});
+// The date the median next purchase falls on, for each row with one.
+std::vector<std::string> next_purchase_dates(const models::SpendDistribution& d, int64_t as_of) {
+  std::vector<std::string> dates(d.days_to_next_purchase.size());
+  for (size_t r = 0; r < dates.size(); ++r) {
+    const double days = d.days_to_next_purchase[r];
+    if (std::isfinite(days) && days < 1e6) {
+      dates[r] = format_date(as_of + static_cast<int64_t>(std::floor(days)) * seconds_per_day);
+    }
   }
-  std::stable_sort(s.drops.begin(), s.drops.end(), [&](const LevelSummary::Drop& a, const LevelSummary::Drop& b) {
-    if (a.from - a.to != b.from - b.to) return a.from - a.to > b.from - b.to;
-    return set.window_amount[a.row] > set.window_amount[b.row];
-  });
+  return dates;
+}
+
+// Level counts, expected counts, transitions and the at-risk list of S.
+void summarise_levels(ScoredCustomers& s) {
+  const size_t levels = s.distribution.levels;
+  s.current_counts.assign(levels, 0);
+  s.predicted_counts.assign(levels, 0);
+  s.expected_counts.assign(levels, 0.0);
+  s.transitions.assign(levels, std::vector<size_t>(levels, 0));
+  const LevelOutlook& o = s.outlook;
+  for (size_t r = 0; r < s.rows(); ++r) {
+    const auto current = static_cast<size_t>(o.current_level[r]), predicted = static_cast<size_t>(o.predicted_level[r]);
+    ++s.current_counts[current];
+    ++s.predicted_counts[predicted];
+    ++s.transitions[current][predicted];
+    for (size_t l = 0; l < levels; ++l) s.expected_counts[l] += s.distribution.level_p(r, l);
+    if (o.p_down[r] >= 0.5) {
+      s.at_risk.push_back(r);
+      s.at_risk_spend += o.spend_at_risk[r];
+    }
+  }
+  std::stable_sort(s.at_risk.begin(), s.at_risk.end(),
+                   [&](size_t a, size_t b) { return o.spend_at_risk[a] > o.spend_at_risk[b]; });
+}
+
+void check_finite(const models::Prediction& p, const std::string& model) {
+  const models::SpendDistribution& d = p.distribution;
+  for (const auto* column : {&d.expected_spend, &d.p_buy, &d.p10, &d.p50, &d.p90}) {
+    for (double v : *column) {
+      if (!std::isfinite(v)) throw_model(fmt::format("model '{}' produced a non-finite prediction", model));
+    }
+  }
+}
+
+ScoredCustomers score(const storage::LoadedBundle& bundle, const PreparedData& data, const PredictOptions& options) {
+  ExperimentOptions settings = bundle_settings(bundle.info);
+  // Scoring looks forward: every customer of the trained population's kind gets a row (the
+  // original's all-months rule needs the future, so its models score the window's customers).
+  if (settings.features.population != "history") settings.features.population = "window";
+  ScoredCustomers s;
+  s.model = options.model;
+  s.model_kind = bundle.info.model_kind;
+  s.levels = options.levels.value_or(settings.levels);
+  const ScoringWindow window = scoring_window(data, options);
+  s.as_of = format_date(window.as_of);
+  s.as_of_note = window.note;
+  if (!window.warning.empty()) s.warnings.push_back(window.warning);
+  const std::string unit_warning =
+      check_unit_coverage(data, settings.features, window.as_of, options.allow_unit_mismatch);
+  if (!unit_warning.empty()) s.warnings.push_back(unit_warning);
+
+  settings.features.as_of = window.as_of;
+  const models::Dataset set = make_dataset(data, settings.features);
+  storage::check_feature_contract(bundle.info, set.feature_names);
+  s.horizon_months = set.horizon_months;
+  models::Prediction p = bundle.model->predict(set, horizon_cuts(s.levels, set.horizon_months));
+  check_finite(p, options.model);
+  s.customer_id = set.customer_ids;
+  s.outlook = level_outlook(set, p.distribution, s.levels);
+  s.next_purchase_date = next_purchase_dates(p.distribution, window.as_of);
+  s.distribution = std::move(p.distribution);
+  summarise_levels(s);
   return s;
 }
 
-std::string predictions_csv(const models::Dataset& set, const models::Prediction& p, const LevelSummary& s) {
-  std::string csv = "customer_id,prediction";
-  if (!p.expected_spend.empty()) csv += ",expected_spend";
-  if (!p.p_buy.empty()) csv += ",p_buy";
-  csv += ",predicted_level,current_monthly_spend,current_level,trend,change_pct\n";
-  for (size_t r = 0; r < set.rows; ++r) {
-    io::append_csv_field(csv, set.customer_ids[r]);
-    csv += fmt::format(",{}", p.spend[r]);
-    if (!p.expected_spend.empty()) csv += fmt::format(",{}", p.expected_spend[r]);
-    if (!p.p_buy.empty()) csv += fmt::format(",{}", p.p_buy[r]);
-    const int predicted = s.predicted_level[r], current = s.current_level[r];
-    const char* trend = predicted > current ? "up" : predicted < current ? "down" : "same";
-    csv += fmt::format(",{},{},{},{},", predicted, s.current_monthly[r], current, trend);
-    const double predicted_monthly = p.spend[r] / set.horizon_months;
-    if (s.current_monthly[r] > 0) {
-      csv += fmt::format("{}", 100.0 * (predicted_monthly - s.current_monthly[r]) / s.current_monthly[r]);
-    }
-    csv += '\n';
-  }
-  return csv;
-}
-
-ordered_json segments_json(const storage::LoadedBundle& bundle, const PredictOptions& options,
-                           const PredictOutcome& outcome, const eval::LevelCuts& levels, const models::Dataset& set,
-                           const models::Prediction& p, const LevelSummary& s) {
-  ordered_json seg;
-  seg["model"] = options.model;
-  seg["model_kind"] = bundle.info.model_kind;
-  seg["as_of"] = outcome.as_of;
-  seg["as_of_note"] = outcome.as_of_note;
-  seg["warnings"] = outcome.warnings;
-  seg["customers"] = set.rows;
-  seg["level_cuts"] = levels.cuts;
-  seg["predicted_level_counts"] = s.predicted_counts;
-  seg["current_level_counts"] = s.current_counts;
-  seg["transitions"] = s.transitions;  // [current][predicted]
-  seg["dropping_customers"] = ordered_json::array();
-  for (const auto& d : s.drops) {
-    seg["dropping_customers"].push_back({{"customer_id", set.customer_ids[d.row]},
-                                         {"current_level", d.from},
-                                         {"predicted_level", d.to},
-                                         {"current_monthly_spend", s.current_monthly[d.row]},
-                                         {"predicted_spend", p.spend[d.row]}});
-  }
-  return seg;
-}
-
-std::string summary_text(const storage::LoadedBundle& bundle, const PredictOptions& options,
-                         const PredictOutcome& outcome, const models::Dataset& set, const models::Prediction& p,
-                         const LevelSummary& s) {
-  std::string text;
-  for (const auto& warning : outcome.warnings) text += warning + "\n";
-  text += fmt::format("scored {} customers for the {} month(s) from {} ({}) with model {} ({})\n", set.rows,
-                      set.horizon_months, outcome.as_of, outcome.as_of_note, options.model, bundle.info.model_kind);
-  const size_t level_count = s.current_counts.size();
-  text += "level  current  predicted\n";
-  for (size_t l = 0; l < level_count; ++l) {
-    text += fmt::format("{:>5} {:>8} {:>10}\n", l, s.current_counts[l], s.predicted_counts[l]);
-  }
-  text += "transitions (rows: current level, columns: predicted level)\n     ";
-  for (size_t l = 0; l < level_count; ++l) text += fmt::format("{:>8}", l);
-  text += '\n';
-  for (size_t a = 0; a < level_count; ++a) {
-    text += fmt::format("{:>5}", a);
-    for (size_t b = 0; b < level_count; ++b) text += fmt::format("{:>8}", s.transitions[a][b]);
-    text += '\n';
-  }
-  text += fmt::format("{} customers are predicted to drop a level or more", s.drops.size());
-  const size_t shown = std::min<size_t>(s.drops.size(), 10);
-  text += shown > 0 ? fmt::format("; the {} largest:\n", shown) : "\n";
-  for (size_t i = 0; i < shown; ++i) {
-    const auto& d = s.drops[i];
-    text += fmt::format("  {:<16} level {} -> {}  current {:.0f}/month, predicted {:.0f}\n", set.customer_ids[d.row],
-                        d.from, d.to, s.current_monthly[d.row], p.spend[d.row]);
-  }
-  text += fmt::format("predictions: {}\nsegments: {}\n", options.out, outcome.segments_path);
-  return text;
+// Numbers as JSON numbers, empty fields as null; the customer id stays text.
+nlohmann::ordered_json field_json(const std::string& column, const std::string& value) {
+  if (column == "customer_id") return value;
+  if (value.empty()) return nullptr;
+  double number = 0;
+  const auto [end, error] = std::from_chars(value.data(), value.data() + value.size(), number);
+  if (error == std::errc() && end == value.data() + value.size() && std::isfinite(number)) return number;
+  return value;
 }
 
 }  // namespace
 
 PredictOutcome score_customers(const storage::LoadedBundle& bundle, const PreparedData& data,
                                const PredictOptions& options) {
-  ExperimentOptions settings = bundle_settings(bundle.info);
-  // Scoring looks forward: every customer active in the feature window gets a row.
-  settings.features.population = "window";
-  const eval::LevelCuts levels = options.levels.value_or(settings.levels);
-
-  const ScoringWindow window = scoring_window(data, options);
   PredictOutcome outcome;
-  outcome.as_of = format_date(window.as_of);
-  outcome.as_of_note = window.note;
-  if (!window.warning.empty()) outcome.warnings.push_back(window.warning);
-  const std::string unit_warning =
-      check_unit_coverage(data, settings.features, window.as_of, options.allow_unit_mismatch);
-  if (!unit_warning.empty()) outcome.warnings.push_back(unit_warning);
-
-  settings.features.as_of = window.as_of;
-  const models::Dataset set = make_dataset(data, settings.features);
-  storage::check_feature_contract(bundle.info, set.feature_names);
-  const models::Prediction p = bundle.model->predict(set);
-  for (double v : p.spend) {
-    if (!std::isfinite(v)) throw_model(fmt::format("model '{}' produced a non-finite prediction", options.model));
-  }
-  const LevelSummary summary = summarise_levels(set, p, levels);
-
-  outcome.customers = set.rows;
+  outcome.scores = score(bundle, data, options);
+  outcome.predictions_path = options.out;
   outcome.segments_path = options.segments.empty() ? default_segments_path(options.out) : options.segments;
-  storage::write_text(storage::parse_location(options.out), predictions_csv(set, p, summary));
-  storage::write_text(storage::parse_location(outcome.segments_path),
-                      segments_json(bundle, options, outcome, levels, set, p, summary).dump(2) + "\n");
-  outcome.summary_text = summary_text(bundle, options, outcome, set, p, summary);
+  storage::write_text(storage::parse_location(options.out), predictions_csv(outcome.scores));
+  storage::write_text(storage::parse_location(outcome.segments_path), segments_json(outcome.scores));
   return outcome;
 }
 
@@ -232,7 +178,7 @@ std::string query_customer(const std::string& predictions_path, const std::strin
     if (row[0] != customer) continue;
     if (json) {
       ordered_json j;
-      for (size_t i = 0; i < doc.header.size(); ++i) j[doc.header[i]] = row[i];
+      for (size_t i = 0; i < doc.header.size(); ++i) j[doc.header[i]] = field_json(doc.header[i], row[i]);
       return j.dump(2) + "\n";
     }
     std::string text;

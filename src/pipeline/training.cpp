@@ -10,9 +10,12 @@
 #include <nlohmann/json.hpp>
 
 #include "cltv/error.h"
+#include "cltv/eval/calibration.h"
 #include "cltv/eval/metrics_json.h"
 #include "cltv/eval/plots.h"
+#include "cltv/io/schema.h"
 #include "cltv/models/registry.h"
+#include "cltv/pipeline/outlook.h"
 #include "cltv/storage/bundle.h"
 #include "cltv/time.h"
 
@@ -43,28 +46,70 @@ void check_training_set(const models::Dataset& train, const std::string& model_n
   }
 }
 
+void check_finite(const models::Model& model, const models::Prediction& p, const char* name) {
+  const models::SpendDistribution& d = p.distribution;
+  for (const auto* column : {&p.spend, &d.expected_spend, &d.p_buy, &d.p10, &d.p50, &d.p90}) {
+    for (double v : *column) {
+      if (!std::isfinite(v)) {
+        throw_model(fmt::format("{}: predictions on the {} set are not finite: training diverged", model.kind(), name),
+                    "lower the learning rate or change the model's parameters; nothing was written");
+      }
+    }
+  }
+}
+
+// The predictive distribution's calibration on SET: interval coverage, P(buy) and P(fall a level).
+void add_distribution_metrics(eval::Metrics& m, const models::Dataset& set, const models::SpendDistribution& d,
+                              const eval::LevelCuts& levels) {
+  const std::vector<double>& actual = set.target_amount;
+  m.coverage_80 = eval::central_coverage(actual, d.p_buy, d.p10, d.p90);
+  std::vector<bool> bought(set.rows);
+  for (size_t r = 0; r < set.rows; ++r) bought[r] = actual[r] > 0;
+  m.p_buy_brier = eval::brier_score(d.p_buy, bought);
+  m.p_buy_ece = eval::expected_calibration_error(d.p_buy, bought);
+  double expected_total = 0, actual_total = 0;
+  for (size_t r = 0; r < set.rows; ++r) {
+    expected_total += d.expected_spend[r];
+    actual_total += actual[r];
+  }
+  if (actual_total != 0) m.total_ratio_expected = expected_total / actual_total;
+  // Falling a level is possible above level 0 only.
+  const LevelOutlook outlook = level_outlook(set, d, levels);
+  std::vector<double> p_down;
+  std::vector<bool> fell;
+  size_t right_level = 0;
+  for (size_t r = 0; r < set.rows; ++r) {
+    const int actual_level = eval::level_of(actual[r] / set.horizon_months, levels);
+    if (actual_level == outlook.predicted_level[r]) ++right_level;
+    if (outlook.current_level[r] == 0) continue;
+    p_down.push_back(outlook.p_down[r]);
+    fell.push_back(actual_level < outlook.current_level[r]);
+  }
+  m.level_accuracy = static_cast<double>(right_level) / static_cast<double>(set.rows);
+  if (!p_down.empty()) {
+    m.p_down_auc = eval::roc_auc(fell, p_down);
+    m.p_down_ece = eval::expected_calibration_error(p_down, fell);
+  }
+}
+
 // Metrics of the prediction P of MODEL on SET; non-finite predictions mean the fit diverged.
 eval::Metrics score_prediction(const models::Model& model, const models::Prediction& p, const models::Dataset& set,
                                const eval::LevelCuts& levels, const char* name) {
-  for (double v : p.spend) {
-    if (!std::isfinite(v)) {
-      throw_model(fmt::format("{}: predictions on the {} set are not finite: training diverged", model.kind(), name),
-                  "lower the learning rate or change the model's parameters; nothing was written");
-    }
-  }
+  check_finite(model, p, name);
   // Levels are monthly spend levels.
-  std::vector<double> actual(set.target_amount), predicted(p.spend), expected(p.expected_spend);
+  std::vector<double> actual(set.target_amount), predicted(p.spend), expected(p.distribution.expected_spend);
   const double months = set.horizon_months;
   for (auto* column : {&actual, &predicted, &expected}) {
     for (double& v : *column) v /= months;
   }
-  return eval::evaluate(actual, predicted, p.p_buy.empty() ? nullptr : &p.p_buy, levels,
-                        expected.empty() ? nullptr : &expected);
+  eval::Metrics m = eval::evaluate(actual, predicted, &p.distribution.p_buy, levels, &expected);
+  add_distribution_metrics(m, set, p.distribution, levels);
+  return m;
 }
 
 eval::Metrics score_set(const models::Model& model, const models::Dataset& set, const eval::LevelCuts& levels,
                         const char* name) {
-  return score_prediction(model, model.predict(set), set, levels, name);
+  return score_prediction(model, model.predict(set, horizon_cuts(levels, set.horizon_months)), set, levels, name);
 }
 
 ordered_json options_json(const ExperimentOptions& o) {
@@ -94,6 +139,32 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
+// The evaluation's charts in DIR: predicted against actual, deciles, the gain chart, reliability of
+// P(buy) and P(fall a level), and for "buy 'til you die" models the calibration-versus-holdout chart.
+void plot_evaluation(const models::Dataset& set, const models::Prediction& p, const eval::LevelCuts& levels,
+                     const eval::Metrics& metrics, const std::string& dir) {
+  const models::SpendDistribution& d = p.distribution;
+  eval::plot_predicted_vs_actual(set.target_amount, p.spend, dir + "/predicted_vs_actual");
+  eval::plot_deciles(metrics.deciles, dir + "/deciles");
+  eval::plot_gain(eval::gain_curve(set.target_amount, d.expected_spend), dir + "/gain");
+  std::vector<bool> bought(set.rows);
+  for (size_t r = 0; r < set.rows; ++r) bought[r] = set.target_amount[r] > 0;
+  eval::plot_reliability(eval::reliability_bins(d.p_buy, bought), "p_buy", dir + "/reliability_p_buy");
+  const LevelOutlook outlook = level_outlook(set, d, levels);
+  std::vector<double> p_down;
+  std::vector<bool> fell;
+  for (size_t r = 0; r < set.rows; ++r) {
+    if (outlook.current_level[r] == 0) continue;
+    p_down.push_back(outlook.p_down[r]);
+    fell.push_back(eval::level_of(set.target_amount[r] / set.horizon_months, levels) < outlook.current_level[r]);
+  }
+  if (!p_down.empty()) eval::plot_reliability(eval::reliability_bins(p_down, fell), "p_down", dir + "/reliability_p_down");
+  if (!d.expected_purchases.empty() && set.target_purchases.size() == set.rows) {
+    eval::plot_holdout_calibration(eval::holdout_calibration(set.frequency, d.expected_purchases, set.target_purchases),
+                                   dir + "/calibration_holdout");
+  }
+}
+
 }  // namespace
 
 void declare_experiment_params(ParamSet& params, ExperimentOptions& options) {
@@ -106,6 +177,15 @@ void declare_experiment_params(ParamSet& params, ExperimentOptions& options) {
   }
   declare_split_params(params, options.split);
   eval::add_level_cuts_param(params, options.levels);
+}
+
+eval::LevelCuts resolve_level_cuts(const ExperimentOptions& options, const models::Dataset& train) {
+  if (!options.levels.cuts.empty()) return options.levels;
+  const io::Schema schema = io::resolve_schema(options.input.schema);
+  if (!schema.level_cuts.empty()) return eval::LevelCuts{schema.level_cuts};
+  std::vector<double> monthly(train.rows);
+  for (size_t r = 0; r < train.rows; ++r) monthly[r] = train.window_amount[r] / train.feature_months;
+  return eval::derive_level_cuts(monthly);
 }
 
 TrainOutcome fit_and_evaluate(const std::string& model_name, const ModelFlags& flags, bool strict_flags,
@@ -132,9 +212,11 @@ TrainOutcome train_model(const ExperimentOptions& options, const std::string& mo
   storage::check_bundle_destination(out);
   const PreparedData data = prepare_data(options.input, options.clean);
   const Splits splits = make_splits(data, options.features, options.split, false);
+  ExperimentOptions resolved = options;
+  resolved.levels = resolve_level_cuts(options, splits.train);
   std::unique_ptr<models::Model> model;
-  TrainOutcome outcome = fit_and_evaluate(model_name, flags, true, splits, options, model);
-  save_trained_model(out, *model, outcome, splits, options, flags, data.input_sha256);
+  TrainOutcome outcome = fit_and_evaluate(model_name, flags, true, splits, resolved, model);
+  save_trained_model(out, *model, outcome, splits, resolved, flags, data.input_sha256);
   return outcome;
 }
 
@@ -171,10 +253,12 @@ std::vector<TrainOutcome> compare_models(const ExperimentOptions& options, const
   const PreparedData data = prepare_data(options.input, options.clean);
   const Splits splits = make_splits(data, options.features, options.split, true);
   split_description = splits.description;
+  ExperimentOptions resolved = options;
+  resolved.levels = resolve_level_cuts(options, splits.train);
   std::vector<TrainOutcome> rows;
   for (const auto& name : model_names) {
     std::unique_ptr<models::Model> model;
-    rows.push_back(fit_and_evaluate(name, flags, false, splits, options, model));
+    rows.push_back(fit_and_evaluate(name, flags, false, splits, resolved, model));
   }
   return rows;
 }
@@ -197,13 +281,12 @@ EvaluateOutcome evaluate_dataset(const storage::LoadedBundle& bundle, const mode
                                  const eval::LevelCuts& levels, const std::string& plots_dir) {
   EvaluateOutcome outcome;
   outcome.model_kind = bundle.info.model_kind;
-  const models::Prediction p = bundle.model->predict(set);
+  const models::Prediction p = bundle.model->predict(set, horizon_cuts(levels, set.horizon_months));
   outcome.metrics = score_prediction(*bundle.model, p, set, levels, "evaluation");
   if (!plots_dir.empty()) {
     const storage::OutputStaging plots(plots_dir);
     std::filesystem::create_directories(plots.path());
-    eval::plot_predicted_vs_actual(set.target_amount, p.spend, plots.path() + "/predicted_vs_actual");
-    eval::plot_deciles(outcome.metrics.deciles, plots.path() + "/deciles");
+    plot_evaluation(set, p, levels, outcome.metrics, plots.path());
     plots.publish();
   }
   return outcome;

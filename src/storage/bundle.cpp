@@ -156,6 +156,12 @@ LoadedBundle load_bundle_directory(const std::string& dir) {
                               bundle_format_version),
                   "upgrade cltv");
     }
+    if (format < bundle_format_version) {
+      throw_model(fmt::format("model '{}' has format version {}, from a cltv without predictive distributions "
+                              "(this cltv reads version {})",
+                              dir, format, bundle_format_version),
+                  "retrain the model with this cltv (cltv train)");
+    }
     if (manifest.at("manifest_sha256").get<std::string>() != manifest_checksum(manifest)) {
       throw_model(fmt::format("'{}' was altered: its checksum does not match", manifest_path.string()),
                   "train the model again or restore the original bundle");

@@ -97,11 +97,16 @@ TEST(Calibration, BrierScore) {
   EXPECT_NEAR(brier_score({1.0, 0.0}, {false, true}), 1.0, tolerance);
 }
 
-TEST(Calibration, IntervalCoverageIncludesTheBounds) {
-  // 1 in [0, 2] yes; 5 in [5, 6] yes (lower bound); 10 in [11, 12] no; 3 in [4, 4] no; 6 in [6, 6]
-  // yes (both bounds): 3 of 5.
-  EXPECT_NEAR(interval_coverage({1, 5, 10, 3, 6}, {0, 5, 11, 4, 6}, {2, 6, 12, 4, 6}), 0.6, tolerance);
-  EXPECT_NEAR(interval_coverage({-1}, {-2}, {-1}), 1.0, tolerance);
+TEST(Calibration, CentralCoverageCountsTheAtomAtZeroByItsShareOfTheCentralRange) {
+  // Buyers: 1 in [0, 2] yes; 5 in [5, 6] yes (lower bound); 10 in [11, 12] no; 6 in [6, 6] yes.
+  // Non-buyers: P(0) = 0.5 spans cdf [0, 0.5], of which [0.1, 0.5] is central: 0.4 / 0.5 = 0.8;
+  // P(0) = 0.95 spans [0, 0.95]: 0.8 / 0.95; P(0) = 0.05 lies below 0.1: 0. Total
+  // (3 + 0.8 + 0.8 / 0.95) / 7.
+  EXPECT_NEAR(central_coverage({1, 5, 10, 6, 0, 0, 0}, {0.9, 0.9, 0.9, 0.9, 0.5, 0.05, 0.95},
+                               {0, 5, 11, 6, 0, 0, 1}, {2, 6, 12, 6, 3, 0, 4}),
+              (3 + 0.8 + 0.8 / 0.95) / 7, tolerance);
+  // A certain buyer who did not buy is never covered.
+  EXPECT_NEAR(central_coverage({0}, {1.0}, {1}, {2}), 0.0, tolerance);
 }
 
 TEST(Calibration, GainCurveOfFourCustomers) {
@@ -214,10 +219,12 @@ TEST(Calibration, BadProbabilitiesAreInputErrors) {
 }
 
 TEST(Calibration, BadIntervalsAndSpendAreInputErrors) {
-  expect_error(ErrorKind::input, "actual is empty", [] { interval_coverage({}, {}, {}); });
-  expect_error(ErrorKind::input, "upper has 1 values but actual has 2", [] { interval_coverage({1, 2}, {0, 0}, {3}); });
-  expect_error(ErrorKind::input, "lower value inf", [] { interval_coverage({1}, {HUGE_VAL}, {3}); });
-  expect_error(ErrorKind::input, "lower bound 4 is above upper bound 3", [] { interval_coverage({1}, {4}, {3}); });
+  expect_error(ErrorKind::input, "actual is empty", [] { central_coverage({}, {}, {}, {}); });
+  expect_error(ErrorKind::input, "upper has 1 values but actual has 2",
+               [] { central_coverage({1, 2}, {1, 1}, {0, 0}, {3}); });
+  expect_error(ErrorKind::input, "lower value inf", [] { central_coverage({1}, {1}, {HUGE_VAL}, {3}); });
+  expect_error(ErrorKind::input, "p_buy value 1.5", [] { central_coverage({1}, {1.5}, {0}, {3}); });
+  expect_error(ErrorKind::input, "lower bound 4 is above upper bound 3", [] { central_coverage({1}, {1}, {4}, {3}); });
   expect_error(ErrorKind::input, "score has 1 values", [] { gain_curve({1, 2}, {1}); });
   expect_error(ErrorKind::input, "score value nan", [] { gain_curve({1}, {std::nan("")}); });
   expect_error(ErrorKind::input, "actual spend sums to 0", [] { gain_curve({0, 0}, {1, 2}); });

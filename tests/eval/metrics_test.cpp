@@ -111,7 +111,7 @@ TEST(Metrics, EvaluateOnFiveCustomers) {
 TEST(Metrics, DefaultLevelsOnMoney) {
   // Actual levels 0, 1, 5, 2; predicted levels 0, 0, 5, 2 -> 3 of 4.
   const Metrics m = evaluate({50000, 100000, 2000000, 300000}, {99999.99, 99999.99, 1500000, 499999}, nullptr,
-                             LevelCuts{});
+                             LevelCuts{{100000, 250000, 500000, 800000, 1500000}});
   EXPECT_NEAR(m.level_accuracy, 0.75, tolerance);
   EXPECT_FALSE(m.p_buy_auc.has_value());
 }
@@ -190,7 +190,8 @@ TEST(Metrics, JsonFieldNamesAndOrder) {
   for (const auto& item : json.items()) keys.push_back(item.key());
   EXPECT_EQ(keys, (std::vector<std::string>{"n", "mae_log1p", "rmse_log1p", "mae", "median_abs_error",
                                             "gini_normalized", "spearman", "level_accuracy", "p_buy_auc",
-                                            "total_ratio", "deciles"}));
+                                            "total_ratio", "total_ratio_expected", "coverage_80", "p_buy_brier",
+                                            "p_buy_ece", "p_down_auc", "p_down_ece", "deciles"}));
   EXPECT_EQ(json["n"], 5);
   EXPECT_DOUBLE_EQ(json["p_buy_auc"].get<double>(), 0.75);
   ASSERT_EQ(json["deciles"].size(), 5u);

@@ -2,6 +2,7 @@
 // predict sensible values, save, load into a fresh instance, and predict identically.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 
@@ -57,37 +58,87 @@ Dataset fixture(uint64_t seed, size_t rows = 400) {
 
 class ModelContract : public ::testing::TestWithParam<std::string> {};
 
+const std::vector<double> horizon_cuts{50, 150, 400};
+
+// The distribution's summaries are a proper law: ordered quantiles, probabilities in [0, 1] summing
+// to 1, each quantile q where the cumulative level probabilities cross q, a finite mean.
+void expect_a_proper_distribution(const SpendDistribution& d, size_t rows) {
+  ASSERT_EQ(d.rows(), rows);
+  ASSERT_EQ(d.levels, horizon_cuts.size() + 1);
+  constexpr double eps = 1e-9;
+  for (size_t r = 0; r < rows; ++r) {
+    EXPECT_TRUE(std::isfinite(d.expected_spend[r]) && d.expected_spend[r] >= 0) << r;
+    EXPECT_TRUE(d.p_buy[r] >= 0 && d.p_buy[r] <= 1) << r;
+    EXPECT_TRUE(0 <= d.p10[r] && d.p10[r] <= d.p50[r] && d.p50[r] <= d.p90[r]) << r;
+    EXPECT_EQ(d.p50[r] == 0, 1 - d.p_buy[r] >= 0.5 - eps) << "p50 is 0 exactly when no purchase is at least as likely";
+    double sum = 0;
+    for (size_t l = 0; l < d.levels; ++l) {
+      EXPECT_TRUE(d.level_p(r, l) >= 0 && d.level_p(r, l) <= 1 + eps);
+      sum += d.level_p(r, l);
+    }
+    EXPECT_NEAR(sum, 1.0, 1e-9);
+    for (const auto& [q, value] : {std::pair{0.1, d.p10[r]}, {0.5, d.p50[r]}, {0.9, d.p90[r]}}) {
+      const auto level = static_cast<size_t>(std::upper_bound(horizon_cuts.begin(), horizon_cuts.end(), value) -
+                                             horizon_cuts.begin());
+      double below = 0;
+      for (size_t l = 0; l < level; ++l) below += d.level_p(r, l);
+      EXPECT_LE(below, q + 1e-6) << "row " << r << ": quantile " << q << " lies above the level where the mass crosses it";
+      EXPECT_GE(below + d.level_p(r, level), q - 1e-6) << "row " << r << ", quantile " << q;
+    }
+  }
+}
+
+void expect_same_distribution(const SpendDistribution& a, const SpendDistribution& b) {
+  EXPECT_EQ(a.p_buy, b.p_buy);
+  EXPECT_EQ(a.expected_spend, b.expected_spend);
+  EXPECT_EQ(a.p10, b.p10);
+  EXPECT_EQ(a.p50, b.p50);
+  EXPECT_EQ(a.p90, b.p90);
+  EXPECT_EQ(a.level_probability, b.level_probability);
+  EXPECT_EQ(a.p_alive, b.p_alive);
+  EXPECT_EQ(a.expected_purchases, b.expected_purchases);
+}
+
 TEST_P(ModelContract, FitSaveLoadPredictIdentically) {
-  const Dataset train = fixture(1), valid = fixture(2, 100), test = fixture(3, 150);
+  const Dataset train = fixture(1), valid = fixture(2, 200), test = fixture(3, 150);
   std::unique_ptr<Model> model = make_model(GetParam());
   ParamSet params;
   model->declare_params(params);
   ASSERT_EQ(model->kind(), GetParam());
   const FitReport report = model->fit(train, valid, 7);
 
-  const Prediction before = model->predict(test);
+  const Prediction before = model->predict(test, horizon_cuts);
   ASSERT_EQ(before.spend.size(), test.rows);
   for (double v : before.spend) {
     EXPECT_TRUE(std::isfinite(v));
     EXPECT_GE(v, 0.0);
   }
-  for (double p : before.p_buy) {
-    EXPECT_GE(p, 0.0);
-    EXPECT_LE(p, 1.0);
-  }
-  if (!before.expected_spend.empty()) {
-    EXPECT_EQ(before.expected_spend.size(), test.rows);
-  }
+  expect_a_proper_distribution(before.distribution, test.rows);
   for (const auto& point : report.curve) EXPECT_TRUE(std::isfinite(point.train_loss));
 
   test::TempDir dir;
   model->save(dir.path(""));
   std::unique_ptr<Model> loaded = make_model(GetParam());
   loaded->load(dir.path(""));
-  const Prediction after = loaded->predict(test);
+  const Prediction after = loaded->predict(test, horizon_cuts);
   EXPECT_EQ(after.spend, before.spend);
-  EXPECT_EQ(after.expected_spend, before.expected_spend);
-  EXPECT_EQ(after.p_buy, before.p_buy);
+  expect_same_distribution(after.distribution, before.distribution);
+}
+
+// Models that measure their distribution on validation rows refuse to invent it from too few.
+TEST_P(ModelContract, TooFewValidationRowsForADistributionIsAModelError) {
+  std::unique_ptr<Model> model = make_model(GetParam());
+  ParamSet params;
+  model->declare_params(params);
+  try {
+    model->fit(fixture(1), fixture(2, 30), 7);
+    const Prediction p = model->predict(fixture(3, 20), horizon_cuts);
+    expect_a_proper_distribution(p.distribution, 20);  // a model that needs no validation rows
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::model);
+    EXPECT_NE(std::string(e.what()).find("too few to measure the predictive distribution"), std::string::npos)
+        << e.what();
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(EveryRegisteredModel, ModelContract, ::testing::ValuesIn(model_names()),
@@ -117,10 +168,10 @@ TEST(Baselines, HandComputedPredictions) {
   for (double v : d.target_amount) d.target_log1p.push_back(std::log1p(v));
   d.window_amount = {300, 0, 120, 60};
   auto median = make_model("median");
-  median->fit(d, Dataset{}, 0);
+  median->fit(d, fixture(9, 200), 0);  // the validation rows only measure the distribution
   EXPECT_EQ(median->predict(d).spend, std::vector<double>(4, 15.0));  // median of 0, 10, 20, 30
   auto naive = make_model("naive");
-  naive->fit(d, Dataset{}, 0);
+  naive->fit(d, fixture(9, 200), 0);
   EXPECT_EQ(naive->predict(d).spend, (std::vector<double>{150, 0, 60, 30}));  // window / 2 months
 }
 

@@ -45,7 +45,8 @@ TEST_F(PipelineCli, TrainWritesAVerifiedBundle) {
   EXPECT_TRUE(fs::exists(model_ + "/linear.json"));
   EXPECT_TRUE(fs::exists(model_ + "/learning_curve.csv"));
   const auto manifest = nlohmann::json::parse(test::read_file(model_ + "/manifest.json"));
-  EXPECT_EQ(manifest["format_version"], 1);
+  EXPECT_EQ(manifest["format_version"], 2);
+  EXPECT_TRUE(manifest["files"].contains("distribution.json"));
   EXPECT_EQ(manifest["model_kind"], "linear");
   EXPECT_EQ(manifest["feature_names"].size(), 78u);  // 6 units x 2 months x 5 + 18
   EXPECT_EQ(manifest["training_input_sha256"].get<std::string>().size(), 64u);
@@ -71,18 +72,30 @@ TEST_F(PipelineCli, PredictQueryAndEvaluate) {
   args.insert(args.end(), {"--model", model_, "--out", out});
   const auto predicted = run_cli(args);
   ASSERT_EQ(predicted.exit_code, 0) << predicted.err;
-  EXPECT_NE(predicted.out.find("customers are predicted to drop a level or more"), std::string::npos);
+  EXPECT_NE(predicted.out.find("customers are more likely than not to fall a level"), std::string::npos);
   const std::string csv = test::read_file(out);
-  ASSERT_EQ(csv.rfind("customer_id,prediction,predicted_level,current_monthly_spend,current_level,trend,change_pct\n", 0), 0u)
+  ASSERT_EQ(csv.rfind("customer_id,expected_spend,p_buy,p10,p50,p90,current_monthly_spend,current_level,"
+                      "predicted_level,p_down,p_same,p_up,trend,spend_at_risk\n",
+                      0),
+            0u)
       << csv.substr(0, 200);
   const auto segments = nlohmann::json::parse(test::read_file(dir_->path("predictions.segments.json")));
   EXPECT_EQ(segments["as_of"], "2019-11-01");  // the month after the data
-  EXPECT_EQ(segments["transitions"].size(), 6u);
+  EXPECT_EQ(segments["transitions"].size(), 6u);  // the lpoint schema's KRW levels
+  double expected_customers = 0;
+  for (const auto& count : segments["expected_level_counts"]) expected_customers += count.get<double>();
+  EXPECT_NEAR(expected_customers, segments["customers"].get<double>(), 1e-6);
+  EXPECT_GE(segments["at_risk"]["customers"].get<size_t>(), segments["at_risk"]["rows"].size());
 
   const std::string first_id = csv.substr(csv.find('\n') + 1, csv.find(',', csv.find('\n')) - csv.find('\n') - 1);
   const auto found = run_cli({"query", "--predictions", out, "--customer", first_id, "--json"});
   ASSERT_EQ(found.exit_code, 0) << found.err;
-  EXPECT_EQ(nlohmann::json::parse(found.out)["customer_id"], first_id);
+  const auto row = nlohmann::json::parse(found.out);
+  EXPECT_EQ(row["customer_id"], first_id);
+  EXPECT_TRUE(row["customer_id"].is_string());
+  EXPECT_TRUE(row["expected_spend"].is_number());  // numbers as numbers
+  EXPECT_TRUE(row["current_level"].is_number());
+  EXPECT_TRUE(row["trend"].is_string());
   const auto missing = run_cli({"query", "--predictions", out, "--customer", "no-such-customer"});
   EXPECT_EQ(missing.exit_code, 1);
   EXPECT_NE(missing.err.find("customer 'no-such-customer' is not in"), std::string::npos);
@@ -94,7 +107,12 @@ TEST_F(PipelineCli, PredictQueryAndEvaluate) {
   const auto metrics = nlohmann::json::parse(evaluated.out);
   EXPECT_GT(metrics["n"].get<int>(), 100);
   EXPECT_TRUE(metrics.contains("gini_normalized"));
-  EXPECT_TRUE(std::filesystem::exists(dir_->path("plots/deciles.csv")));
+  for (const char* key : {"coverage_80", "p_buy_brier", "p_buy_ece", "p_down_auc", "p_down_ece", "total_ratio_expected"}) {
+    EXPECT_TRUE(metrics[key].is_number()) << key;
+  }
+  for (const char* chart : {"deciles", "gain", "reliability_p_buy", "reliability_p_down"}) {
+    EXPECT_TRUE(std::filesystem::exists(dir_->path("plots/") + chart + ".csv")) << chart;
+  }
 }
 
 TEST_F(PipelineCli, TamperedBundlesAreRefused) {
@@ -113,12 +131,22 @@ TEST_F(PipelineCli, TamperedBundlesAreRefused) {
   const std::string newer = dir_->path("newer");
   fs::copy(model_, newer, fs::copy_options::recursive);
   std::string manifest = test::read_file(newer + "/manifest.json");
-  manifest.replace(manifest.find("\"format_version\": 1"), 19, "\"format_version\": 9");
+  manifest.replace(manifest.find("\"format_version\": 2"), 19, "\"format_version\": 9");
   std::ofstream(newer + "/manifest.json", std::ios::trunc) << manifest;
   args[args.size() - 3] = newer;
   const auto future = run_cli(args);
   EXPECT_EQ(future.exit_code, 1);
   EXPECT_NE(future.err.find("format version 9, newer"), std::string::npos) << future.err;
+  EXPECT_FALSE(fs::exists(dir_->path("p.csv")));
+
+  // A bundle from before predictive distributions: retrain.
+  manifest.replace(manifest.find("\"format_version\": 9"), 19, "\"format_version\": 1");
+  std::ofstream(newer + "/manifest.json", std::ios::trunc) << manifest;
+  const auto older = run_cli(args);
+  EXPECT_EQ(older.exit_code, 1);
+  EXPECT_NE(older.err.find("format version 1, from a cltv without predictive distributions"), std::string::npos)
+      << older.err;
+  EXPECT_NE(older.err.find("retrain"), std::string::npos) << older.err;
   EXPECT_FALSE(fs::exists(dir_->path("p.csv")));
 }
 

@@ -33,10 +33,14 @@ double expected_calibration_error(const std::vector<double>& probability, const 
 // Mean of (p - outcome)^2, outcome counting 1 when true and 0 when false.
 double brier_score(const std::vector<double>& probability, const std::vector<bool>& outcome);
 
-// Share of ACTUAL values inside [LOWER, UPPER], bounds included; a lower bound above its upper
-// bound is an input error.
-double interval_coverage(const std::vector<double>& actual, const std::vector<double>& lower,
-                         const std::vector<double>& upper);
+// Coverage of central 80% intervals [LOWER, UPPER] = [p10, p90] of distributions of spend with an
+// atom at 0 of mass 1 - P_BUY: the expected share of actuals whose randomised PIT falls in
+// [0.1, 0.9]. An actual above 0 counts when it lies inside [LOWER, UPPER]; an actual of 0 (or less)
+// counts by the share of the atom's cdf range [0, 1 - p_buy] inside [0.1, 0.9], so a calibrated
+// model scores 0.8 even though [0, p90] holds 90% of a distribution whose p10 is 0. Input error for
+// mismatched lengths, non-finite values, p_buy outside [0, 1] or LOWER above UPPER.
+double central_coverage(const std::vector<double>& actual, const std::vector<double>& p_buy,
+                        const std::vector<double>& lower, const std::vector<double>& upper);
 
 // One point of a gain curve: the top CUSTOMER_SHARE of customers account for SPEND_SHARE of the spend.
 struct GainPoint {

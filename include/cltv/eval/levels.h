@@ -1,5 +1,6 @@
-// Spend levels: customers are grouped by monthly spend (KRW) into levels 0..cuts.size(), level k
-// holding spend in [cuts[k-1], cuts[k]). The cuts come from the defaults or a --levels flag.
+// Spend levels: customers are grouped by monthly spend into levels 0..cuts.size(), level k holding
+// spend in [cuts[k-1], cuts[k]). The cuts come from --levels, else the input schema (the lpoint
+// schema has the original KRW cuts), else the training data (derive_level_cuts).
 #pragma once
 
 #include <string_view>
@@ -11,8 +12,13 @@ namespace cltv::eval {
 
 struct LevelCuts {
   // Strictly increasing positive lower bounds of levels 1, 2, ...; level 0 is everything below cuts[0].
-  std::vector<double> cuts{100000, 250000, 500000, 800000, 1500000};
+  std::vector<double> cuts;  // empty: not chosen yet (then every spend is level 0)
 };
+
+// Cuts from the monthly spend of the training window's customers: the 20th, 40th, 60th, 80th and
+// 95th percentiles of the customers who spent (> 0), rounded to two significant digits (kept exact
+// where rounding would merge two cuts). Throws model error when fewer than 10 customers spent.
+LevelCuts derive_level_cuts(const std::vector<double>& monthly_spend);
 
 // The level of SPEND: the number of cuts at or below it (100,000 is level 1, 99,999.99 level 0).
 // SPEND must not be NaN.
@@ -22,7 +28,7 @@ int level_of(double spend, const LevelCuts& levels);
 // list holds at least one number and the numbers are finite, positive and strictly increasing.
 LevelCuts parse_level_cuts(std::string_view text);
 
-// Declares the --levels flag on PARAMS, storing into TARGET (which keeps its current cuts as default).
+// Declares the --levels flag on PARAMS, storing into TARGET (empty unless given).
 void add_level_cuts_param(ParamSet& params, LevelCuts& target);
 
 }  // namespace cltv::eval

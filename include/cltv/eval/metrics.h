@@ -28,7 +28,12 @@ struct Metrics {
   std::optional<double> spearman;         // absent when either side has a single distinct value
   double level_accuracy = 0;
   std::optional<double> p_buy_auc;        // absent without p_buy or when all actual are > 0 (or none are)
-  std::optional<double> total_ratio;      // absent when actual spend sums to 0
+  std::optional<double> total_ratio;      // of the point predictions; absent when actual spend sums to 0
+  // Of the predictive distribution (absent when it was not evaluated or is undefined):
+  std::optional<double> total_ratio_expected;  // sum of expected spend over sum of actual
+  std::optional<double> coverage_80;           // share of actual spend inside [p10, p90]
+  std::optional<double> p_buy_brier, p_buy_ece;
+  std::optional<double> p_down_auc, p_down_ece;  // over customers above level 0: did they fall a level?
   std::vector<DecileRow> deciles;         // only deciles holding customers (fewer than 10 when n < 10)
 };
 
@@ -36,7 +41,7 @@ struct Metrics {
 // ACTUAL_SPEND, customer by customer. Throws input error when the vectors are empty, differ in
 // length or hold non-finite values.
 // When EXPECTED_SPEND is given (models that predict a mean beside their point prediction), the
-// ranking metrics (gini_normalized, spearman), total_ratio and the deciles use it; the error metrics
+// ranking metrics (gini_normalized, spearman) and the deciles use it; the error metrics, total_ratio
 // and level accuracy always use PREDICTED_SPEND.
 Metrics evaluate(const std::vector<double>& actual_spend, const std::vector<double>& predicted_spend,
                  const std::vector<double>* p_buy, const LevelCuts& levels,

@@ -18,13 +18,14 @@ namespace cltv::features {
 enum class Population {
   window,      // every customer with a line in the feature window
   all_months,  // customers with a line in every feature month and in the target period
+  history,     // customers with a line at any time before as-of (also those quiet in the window)
 };
 
 struct FeatureOptions {
   std::optional<int64_t> as_of;  // first instant of the target period (required)
   int64_t feature_months = 2;
   int64_t horizon_months = 1;
-  std::string population = "window";  // "window" or "all-months"
+  std::string population = "window";  // "window", "all-months" or "history"
   double randomness_threshold = 13.0;
   double activeness_threshold = 8.0;
   // Unit columns, in order. Empty: every unit present in the table, sorted by code. Prediction

@@ -49,6 +49,9 @@ struct Schema {
   bool customer_strip_decimal_zero = false;   // "17850.0" -> "17850"
   std::string default_unit = "all";
   ReturnRule returns;
+  // Spend levels of the source's currency: lower bounds of levels 1, 2, ... in monthly spend.
+  // Empty: cuts are derived from the training data.
+  std::vector<double> level_cuts;
 
 
   // Names of the columns that must be present (for error messages and header checks).

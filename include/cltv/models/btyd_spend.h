@@ -1,6 +1,7 @@
 // The probabilistic models as next-period spend predictors: a purchase model (BG/NBD or
-// Pareto/NBD) times the Gamma-Gamma spend per purchase, both fitted on the RFM (in days) of every
-// customer who bought before the training as-of. p_buy is P(at least one purchase in the horizon).
+// Pareto/NBD) and the Gamma-Gamma spend per purchase, both fitted on the RFM (in days) of every
+// customer who bought before the training as-of. Each customer's spend over the horizon is the sum
+// of their conditional number of purchases of Gamma-Gamma spends (btyd/distribution.h).
 #pragma once
 
 #include <memory>

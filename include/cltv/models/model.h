@@ -5,9 +5,11 @@
 
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
+#include "cltv/models/distribution.h"
 #include "cltv/params.h"
 
 namespace cltv::models {
@@ -24,6 +26,7 @@ struct Dataset {
   // Targets over the horizon; empty when the data does not reach the target period.
   std::vector<double> target_amount;
   std::vector<double> target_log1p;
+  std::vector<double> target_purchases;  // purchase days in the horizon (lifetimes' holdout frequency)
 
   // For the naive baseline: spend over the feature window, its length and the horizon's, in months.
   std::vector<double> window_amount;
@@ -45,9 +48,10 @@ struct Dataset {
 };
 
 struct Prediction {
-  std::vector<double> spend;           // point prediction of spend over the horizon, in money
-  std::vector<double> expected_spend;  // mean spend, when the model gives it (hurdle, BTYD)
-  std::vector<double> p_buy;           // P(at least one purchase), when the model gives it
+  // The model's point prediction of spend over the horizon, in money: what its loss targets (the
+  // median of its distribution for hurdle and the "buy 'til you die" models).
+  std::vector<double> spend;
+  SpendDistribution distribution;  // every row's predictive distribution of horizon spend
 };
 
 struct CurvePoint {
@@ -74,7 +78,10 @@ class Model {
   // Fits on TRAIN; VALID (may have zero rows) drives early stopping where the model has it.
   // Throws cltv::Error(model) on degenerate input or divergence.
   virtual FitReport fit(const Dataset& train, const Dataset& valid, uint64_t seed) = 0;
-  virtual Prediction predict(const Dataset& data) const = 0;
+  // Point predictions and predictive distributions, with the level probabilities at HORIZON_CUTS
+  // (spend-level cut points over the horizon, increasing; none: a single level).
+  virtual Prediction predict(const Dataset& data, std::span<const double> horizon_cuts) const = 0;
+  Prediction predict(const Dataset& data) const { return predict(data, {}); }
   // Writes the model's own files (hyperparameters included) into DIR / reads them back.
   virtual void save(const std::string& dir) const = 0;
   virtual void load(const std::string& dir) = 0;

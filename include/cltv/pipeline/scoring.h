@@ -1,5 +1,6 @@
-// Scoring customers with a trained bundle: one row per customer with the predicted spend, spend
-// levels now and predicted, the trend, and a segment summary; and looking one customer up.
+// Scoring customers with a trained bundle: one row per customer with the predictive distribution of
+// spend, levels now and predicted with their probabilities, the trend and the spend at risk, and a
+// segment summary; and looking one customer up.
 #pragma once
 
 #include <optional>
@@ -8,6 +9,7 @@
 #include "cltv/eval/levels.h"
 #include "cltv/io/input_options.h"
 #include "cltv/pipeline/data.h"
+#include "cltv/pipeline/outlook.h"
 #include "cltv/storage/bundle.h"
 
 namespace cltv::pipeline {
@@ -26,24 +28,52 @@ struct PredictOptions {
 // Declares --allow-partial-window (predict and run).
 void declare_partial_window_param(ParamSet& params, bool& allow);
 
-struct PredictOutcome {
+// Every scored customer (one entry per row) and the summaries of the population: what scoring
+// returns; CSV, JSON and text are renderings of it.
+struct ScoredCustomers {
+  std::string model, model_kind;
   std::string as_of;
   std::string as_of_note;  // how the as-of was chosen
-  size_t customers = 0;
-  std::vector<std::string> warnings;  // partial window, unit mismatch: also in the text and JSON
-  std::string segments_path;
-  std::string summary_text;  // level counts, transitions, customers predicted to drop
+  int horizon_months = 1;
+  std::vector<std::string> warnings;  // partial window, unit mismatch
+  eval::LevelCuts levels;
+  std::vector<std::string> customer_id;
+  models::SpendDistribution distribution;
+  LevelOutlook outlook;
+  std::vector<std::string> next_purchase_date;  // "buy 'til you die" models only (else empty)
+
+  std::vector<size_t> current_counts, predicted_counts;  // customers per level
+  std::vector<double> expected_counts;                   // sum of the level probabilities
+  std::vector<std::vector<size_t>> transitions;          // [current][predicted]
+  std::vector<size_t> at_risk;  // rows with p_down >= 0.5, the largest spend at risk first
+  double at_risk_spend = 0;     // their total spend at risk
+
+  size_t rows() const { return customer_id.size(); }
 };
 
-// Writes the predictions CSV (customer_id, prediction, [expected_spend, p_buy,] predicted_level,
-// current_monthly_spend, current_level, trend, change_pct) and the segment summary, atomically.
+struct PredictOutcome {
+  ScoredCustomers scores;
+  std::string predictions_path, segments_path;
+};
+
+// Scores every customer and writes the predictions CSV and the segment summary, atomically.
 PredictOutcome predict_customers(const PredictOptions& options);
 // The same with the bundle loaded and DATA prepared with the bundle's cleaning settings.
 PredictOutcome score_customers(const storage::LoadedBundle& bundle, const PreparedData& data,
                                const PredictOptions& options);
 
-// The row of CUSTOMER in a predictions file, as "column: value" lines or JSON. Unknown customers
-// are an input error.
+// Renderings. predictions.csv: customer_id, expected_spend, p_buy, p10, p50, p90,
+// current_monthly_spend, current_level, predicted_level, p_down, p_same, p_up, trend, spend_at_risk
+// and, for "buy 'til you die" models, p_alive, expected_purchases, next_purchase_date.
+std::string predictions_csv(const ScoredCustomers& scores);
+// Level counts (most probable and expected), transitions, and the at-risk customers from FIRST, at
+// most COUNT of them, with their total.
+std::string segments_json(const ScoredCustomers& scores, size_t first = 0, size_t count = 100);
+// What the command prints; WITH_PATHS adds where the files went.
+std::string scoring_summary_text(const PredictOutcome& outcome, bool with_paths = true);
+
+// The row of CUSTOMER in a predictions file, as "column: value" lines or JSON (numbers as numbers,
+// customer_id always a string, empty fields null). Unknown customers are an input error.
 std::string query_customer(const std::string& predictions_path, const std::string& customer, bool json);
 
 }  // namespace cltv::pipeline

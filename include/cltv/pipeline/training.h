@@ -46,6 +46,10 @@ struct TrainOutcome {
   double fit_seconds = 0;
 };
 
+// The level cuts of an experiment: --levels, else the input schema's, else derived from TRAIN's
+// monthly spend (eval::derive_level_cuts).
+eval::LevelCuts resolve_level_cuts(const ExperimentOptions& options, const models::Dataset& train);
+
 // Fits MODEL_NAME on SPLITS and evaluates it on every set. Throws model error when the fit
 // diverges (non-finite predictions).
 TrainOutcome fit_and_evaluate(const std::string& model_name, const ModelFlags& flags, bool strict_flags,

@@ -13,7 +13,8 @@
 
 namespace cltv::storage {
 
-inline constexpr int bundle_format_version = 1;
+// 2: every model saves its predictive distribution; version 1 bundles are refused (retrain).
+inline constexpr int bundle_format_version = 2;
 // A run directory keeps its bundle in this subdirectory; a models/ folder's LATEST file holds the
 // name of the newest complete run beside it.
 inline constexpr const char* run_bundle_dir = "bundle";

@@ -13,6 +13,7 @@
 
 #include "cltv/error.h"
 #include "cltv/io/atomic_file.h"
+#include "cltv/models/point_model.h"
 
 namespace cltv::models {
 namespace {
@@ -36,31 +37,30 @@ void require_target(const Dataset& train, const char* model) {
   }
 }
 
-class NaiveModel final : public Model {
+class NaiveModel final : public PointModel {
  public:
   std::string kind() const override { return "naive"; }
   void declare_params(ParamSet&) override {}
-  FitReport fit(const Dataset&, const Dataset&, uint64_t) override { return {{}, "none", 0, {}}; }
-  Prediction predict(const Dataset& data) const override {
+  FitReport fit_point(const Dataset&, const Dataset&, uint64_t) override { return {{}, "none", 0, {}}; }
+  std::vector<double> predict_point(const Dataset& data) const override {
     if (data.feature_months <= 0 || data.window_amount.size() != data.rows) {
       throw_internal("naive model needs the window amount and the number of feature months");
     }
-    Prediction p;
-    p.spend.resize(data.rows);
+    std::vector<double> spend(data.rows);
     for (size_t r = 0; r < data.rows; ++r) {
-      p.spend[r] = data.window_amount[r] / data.feature_months * data.horizon_months;
+      spend[r] = data.window_amount[r] / data.feature_months * data.horizon_months;
     }
-    return p;
+    return spend;
   }
-  void save(const std::string& dir) const override { write_json(dir, "naive.json", {{"kind", "naive"}}); }
-  void load(const std::string& dir) override { read_json(dir, "naive.json"); }
+  void save_point(const std::string& dir) const override { write_json(dir, "naive.json", {{"kind", "naive"}}); }
+  void load_point(const std::string& dir) override { read_json(dir, "naive.json"); }
 };
 
-class MedianModel final : public Model {
+class MedianModel final : public PointModel {
  public:
   std::string kind() const override { return "median"; }
   void declare_params(ParamSet&) override {}
-  FitReport fit(const Dataset& train, const Dataset&, uint64_t) override {
+  FitReport fit_point(const Dataset& train, const Dataset&, uint64_t) override {
     require_target(train, "median");
     std::vector<double> values(train.target_amount);
     const size_t mid = values.size() / 2;
@@ -71,21 +71,19 @@ class MedianModel final : public Model {
     }
     return {{}, "none", 0, {}};
   }
-  Prediction predict(const Dataset& data) const override {
-    Prediction p;
-    p.spend.assign(data.rows, median_);
-    return p;
+  std::vector<double> predict_point(const Dataset& data) const override {
+    return std::vector<double>(data.rows, median_);
   }
-  void save(const std::string& dir) const override {
+  void save_point(const std::string& dir) const override {
     write_json(dir, "median.json", {{"kind", "median"}, {"median", median_}});
   }
-  void load(const std::string& dir) override { median_ = read_json(dir, "median.json").at("median").get<double>(); }
+  void load_point(const std::string& dir) override { median_ = read_json(dir, "median.json").at("median").get<double>(); }
 
  private:
   double median_ = 0;
 };
 
-class LinearModel final : public Model {
+class LinearModel final : public PointModel {
  public:
   std::string kind() const override { return "linear"; }
   void declare_params(ParamSet& params) override {
@@ -93,7 +91,7 @@ class LinearModel final : public Model {
                       "linear: L2 penalty on the standardised coefficients (intercept not penalised)");
   }
 
-  FitReport fit(const Dataset& train, const Dataset& valid, uint64_t) override {
+  FitReport fit_point(const Dataset& train, const Dataset& valid, uint64_t) override {
     require_target(train, "linear");
     const size_t n = train.rows, d = train.cols;
     if (n < 2) throw_model("linear: training needs at least 2 rows");
@@ -140,22 +138,21 @@ class LinearModel final : public Model {
     return report;
   }
 
-  Prediction predict(const Dataset& data) const override {
+  std::vector<double> predict_point(const Dataset& data) const override {
     if (data.cols != coefficients_.size()) {
       throw_model(fmt::format("linear: the model has {} features but the data has {}", coefficients_.size(), data.cols));
     }
-    Prediction p;
-    p.spend.resize(data.rows);
-    for (size_t r = 0; r < data.rows; ++r) p.spend[r] = spend_of(raw(data.row(r)));
-    return p;
+    std::vector<double> spend(data.rows);
+    for (size_t r = 0; r < data.rows; ++r) spend[r] = spend_of(raw(data.row(r)));
+    return spend;
   }
 
-  void save(const std::string& dir) const override {
+  void save_point(const std::string& dir) const override {
     write_json(dir, "linear.json",
                {{"kind", "linear"}, {"ridge_lambda", lambda_}, {"intercept", intercept_}, {"max_log1p", max_log1p_}, {"mean", mean_},
                 {"scale", scale_}, {"coefficients", coefficients_}});
   }
-  void load(const std::string& dir) override {
+  void load_point(const std::string& dir) override {
     const nlohmann::json j = read_json(dir, "linear.json");
     lambda_ = j.at("ridge_lambda").get<double>();
     intercept_ = j.at("intercept").get<double>();

@@ -1,11 +1,13 @@
-// bgnbd-gg and pnbd-gg: expected purchases in the horizon times expected spend per purchase (the
-// expected spend), with P(any purchase) and a median-like point prediction.
+// bgnbd-gg and pnbd-gg: the predictive distribution of horizon spend from the purchase model's
+// conditional distribution of the number of purchases and the Gamma-Gamma spend of each; the point
+// prediction is its median.
 #include "cltv/models/btyd_spend.h"
 
 #include <fmt/format.h>
 
 #include <cmath>
 
+#include "cltv/btyd/distribution.h"
 #include "cltv/btyd/model_file.h"
 #include "cltv/btyd/models.h"
 #include "cltv/btyd/predict.h"
@@ -70,20 +72,25 @@ class BtydSpendModel final : public Model {
     return report;
   }
 
-  Prediction predict(const Dataset& data) const override {
+  Prediction predict(const Dataset& data, std::span<const double> horizon_cuts) const override {
     const btyd::RfmTable rfm = rfm_of(data);
-    btyd::PredictOptions options;
-    options.horizon = data.horizon_days;
-    const btyd::Predictions p = btyd::predict(purchase_, &spend_, rfm, options);
+    const double t = data.horizon_days;
     Prediction out;
-    out.expected_spend = p.expected_spend;
-    out.p_buy = p.p_any_purchase;
-    // Point prediction: the median of "no purchase, or spend given purchase", approximated as 0 when
-    // a purchase is less likely than not and the mean spend given a purchase otherwise.
-    out.spend.resize(data.rows);
+    SpendDistribution& d = out.distribution;
+    d.resize(data.rows, horizon_cuts.size());
+    d.p_alive.resize(data.rows);
+    d.expected_purchases.resize(data.rows);
+    d.days_to_next_purchase.resize(data.rows);
     for (size_t r = 0; r < data.rows; ++r) {
-      out.spend[r] = out.p_buy[r] <= 0.5 ? 0.0 : out.expected_spend[r] / out.p_buy[r];
+      const double x = rfm.frequency[r], t_x = rfm.recency[r], T = rfm.T[r];
+      btyd::PurchaseCountDistribution counts = btyd::purchase_count_distribution(purchase_, t, x, t_x, T);
+      d.p_alive[r] = counts.p_alive;
+      d.expected_purchases[r] = btyd::expected_purchases(purchase_, t, x, t_x, T);
+      d.days_to_next_purchase[r] = btyd::median_time_to_next_purchase(purchase_, x, T);
+      const btyd::HorizonSpendDistribution law(spend_, x, rfm.monetary_value[r], std::move(counts.pmf));
+      d.set_row(r, law, horizon_cuts);
     }
+    out.spend = d.p50;
     return out;
   }
 

@@ -12,6 +12,7 @@
 #include "cltv/error.h"
 #include "cltv/io/atomic_file.h"
 #include "cltv/models/mlp/mlp.h"
+#include "cltv/models/point_model.h"
 #include "input_layer.h"
 #include "network.h"
 #include "scaler.h"
@@ -107,7 +108,7 @@ ScaledData scale(const Dataset& data, const std::vector<double>& target, const m
   return scaled;
 }
 
-class MlpModel final : public Model {
+class MlpModel final : public PointModel {
  public:
   std::string kind() const override { return "mlp"; }
 
@@ -128,7 +129,7 @@ class MlpModel final : public Model {
                    "epoch's weights (0: off)");
   }
 
-  FitReport fit(const Dataset& train, const Dataset& valid, uint64_t seed) override {
+  FitReport fit_point(const Dataset& train, const Dataset& valid, uint64_t seed) override {
     check_features(train, "training");
     const std::vector<double>& train_target = checked_target(train, "training");
     if (train.rows < kMinTrainRows) {
@@ -178,7 +179,7 @@ class MlpModel final : public Model {
     return report_;
   }
 
-  Prediction predict(const Dataset& data) const override {
+  std::vector<double> predict_point(const Dataset& data) const override {
     if (params_.size() == 0) throw_model("mlp model used before fit or load");
     check_features(data, "prediction");
     check_columns(data, cols_, feature_names_, "prediction");
@@ -188,18 +189,17 @@ class MlpModel final : public Model {
     const Eigen::Index stride = padded_cols(cols_);
     mlp::Network<float> network(layout_, chunk);
     std::vector<float> scaled(static_cast<size_t>(chunk * stride), 0.0F);
-    Prediction prediction;
-    prediction.spend.resize(data.rows);
+    std::vector<double> spend(data.rows);
     for (Eigen::Index start = 0; start < rows; start += chunk) {
       const Eigen::Index n = std::min(chunk, rows - start);
       scaler_.transform(data.features.data() + start * cols, n, scaled.data(), stride);
       const auto output = network.forward(scaled.data(), stride, nullptr, n, params_);
-      Eigen::Map<Eigen::ArrayXd>(prediction.spend.data() + start, n) = output.cast<double>().expm1().max(0.0);
+      Eigen::Map<Eigen::ArrayXd>(spend.data() + start, n) = output.cast<double>().expm1().max(0.0);
     }
-    return prediction;
+    return spend;
   }
 
-  void save(const std::string& dir) const override {
+  void save_point(const std::string& dir) const override {
     if (params_.size() == 0) throw_model("mlp model saved before fit or load");
     nlohmann::json layers = nlohmann::json::array();
     for (size_t layer = 0; layer < layout_.layers().size(); ++layer) {
@@ -240,7 +240,7 @@ class MlpModel final : public Model {
     io::write_file_atomically((std::filesystem::path(dir) / kModelFile).string(), json.dump(2) + "\n");
   }
 
-  void load(const std::string& dir) override {
+  void load_point(const std::string& dir) override {
     const std::string path = (std::filesystem::path(dir) / kModelFile).string();
     const std::string text = io::read_whole_file(path);
     try {

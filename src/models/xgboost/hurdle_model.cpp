@@ -1,10 +1,9 @@
-// The `hurdle` model: P(buy) from an XGBoost binary:logistic classifier on target_amount > 0, times
-// E[spend | buy] from an XGBoost regressor fitted on the buyers' log1p(spend). Back-transforming a
-// log-scale mean underestimates the mean spend, so E[spend | buy] = exp(f(x)) * S - 1 with Duan's
-// smearing factor S = mean(exp(residual)) over the training buyers. The point prediction is the
-// median of the two-part distribution (what minimises the absolute error, on any monotone scale):
-// 0 when p_buy <= 1/2, else the (1 - 1/(2 p_buy)) quantile of spend given buying, from the training
-// buyers' residual quantiles.
+// The `hurdle` model: P(buy) from an XGBoost binary:logistic classifier on target_amount > 0, and
+// spend if buying from an XGBoost regressor fitted on the buyers' log1p(spend). Its predictive
+// distribution is measured on the validation rows: the classifier's probability is calibrated
+// there (isotonic), and spend if buying is the regressor's prediction, recalibrated on the
+// validation buyers, plus their residuals (in bins), so the mean is exp(f(x)) E[exp(residual)] - 1
+// rather than the back-transformed log mean. The point prediction is the distribution's median.
 #include "cltv/models/xgboost/hurdle_model.h"
 
 #include <fmt/format.h>
@@ -124,25 +123,9 @@ class HurdleModel final : public Model {
     spend_task.base_score = xgb::mean(train_buyers.log_spend);
     xgb::TrainedBooster spend = xgb::train_booster(tree_, spend_task, spend_train, spend_valid.get(), seed);
 
-    // Duan's smearing factor over the training buyers.
-    const std::vector<double> fitted = spend.booster.predict(spend_train);
-    double smearing = 0;
-    for (size_t i = 0; i < buyers; ++i) smearing += std::exp(train_buyers.log_spend[i] - fitted[i]);
-    smearing /= static_cast<double>(buyers);
-    std::vector<double> residuals(buyers);
-    for (size_t i = 0; i < buyers; ++i) residuals[i] = train_buyers.log_spend[i] - fitted[i];
-    std::sort(residuals.begin(), residuals.end());
-    residual_quantiles_.assign(residual_quantile_count, 0.0);
-    for (size_t k = 0; k < residual_quantile_count; ++k) {
-      const double position = static_cast<double>(k) / (residual_quantile_count - 1) * static_cast<double>(buyers - 1);
-      const auto lower = static_cast<size_t>(position);
-      const double upper = residuals[std::min(lower + 1, buyers - 1)];
-      residual_quantiles_[k] = residuals[lower] + (position - static_cast<double>(lower)) * (upper - residuals[lower]);
-    }
-
+    measure_distribution(valid, buy.booster, spend.booster);
     cols_ = train.cols;
     feature_names_ = train.feature_names;
-    smearing_ = smearing;
     spend_best_rounds_ = spend.best_rounds;
     const std::vector<double> buy_share = gain_shares(buy.booster.total_gain(cols_));
     const std::vector<double> spend_share = gain_shares(spend.booster.total_gain(cols_));
@@ -158,36 +141,36 @@ class HurdleModel final : public Model {
     return report_;
   }
 
-  Prediction predict(const Dataset& data) const override {
+  Prediction predict(const Dataset& data, std::span<const double> horizon_cuts) const override {
     if (!buy_booster_ || !spend_booster_) throw_model("hurdle model used before fit or load");
     xgb::check_features(data, "prediction");
     xgb::check_columns(data, cols_, feature_names_, "prediction");
-    Prediction prediction;
-    prediction.p_buy = buy_booster_->predict_dense(data.features.data(), data.rows, data.cols);
+    const std::vector<double> p_raw = buy_booster_->predict_dense(data.features.data(), data.rows, data.cols);
     const std::vector<double> log_spend = spend_booster_->predict_dense(data.features.data(), data.rows, data.cols);
-    prediction.expected_spend.resize(data.rows);
+    Prediction prediction;
+    prediction.distribution.resize(data.rows, horizon_cuts.size());
     for (size_t r = 0; r < data.rows; ++r) {
-      const double spend_if_buying = std::max(0.0, std::exp(log_spend[r]) * smearing_ - 1.0);
-      prediction.expected_spend[r] = prediction.p_buy[r] * spend_if_buying;
+      prediction.distribution.set_row(r, spend_->law((*buy_calibration_)(p_raw[r]), log_spend[r]), horizon_cuts);
     }
-    prediction.spend.resize(data.rows);
-    for (size_t r = 0; r < data.rows; ++r) {
-      const double p = prediction.p_buy[r];
-      prediction.spend[r] = p <= 0.5 ? 0.0 : std::max(0.0, std::expm1(log_spend[r] + residual_quantile(1 - 0.5 / p)));
-    }
+    prediction.spend = prediction.distribution.p50;
     return prediction;
   }
 
-  // Quantile Q of the training buyers' log-spend residuals, interpolated between stored quantiles.
-  double residual_quantile(double q) const {
-    const double position = std::clamp(q, 0.0, 1.0) * (residual_quantile_count - 1);
-    const auto lower = std::min(static_cast<size_t>(position), residual_quantile_count - 2);
-    return residual_quantiles_[lower] +
-           (position - static_cast<double>(lower)) * (residual_quantiles_[lower + 1] - residual_quantiles_[lower]);
+  // Calibrates P(buy) and measures the buyers' residuals of spend on VALID.
+  void measure_distribution(const Dataset& valid, const xgb::Booster& buy, const xgb::Booster& spend) {
+    const std::string what = "hurdle: the predictive distribution";
+    if (valid.rows < ResidualTable::min_rows) ResidualTable::measure({}, {}, what);  // refuses, saying why
+    const std::vector<double> p_raw = buy.predict_dense(valid.features.data(), valid.rows, valid.cols);
+    buy_calibration_ = measure_buy_probability(p_raw, buy_labels(valid), what);
+    const BuyerRows buyers = buyer_rows(valid);
+    const size_t count = buyers.log_spend.size();
+    const std::vector<double> predicted =
+        count == 0 ? std::vector<double>{} : spend.predict_dense(buyers.features.data(), count, valid.cols);
+    spend_ = SpendIfBuying::measure(predicted, buyers.log_spend, what + " (buyers)");
   }
 
   void save(const std::string& dir) const override {
-    if (!buy_booster_ || !spend_booster_) throw_model("hurdle model saved before fit or load");
+    if (!buy_booster_ || !spend_booster_ || !buy_calibration_) throw_model("hurdle model saved before fit or load");
     xgb::write_text_file(dir, kBuyBoosterFile, buy_booster_->save_json());
     xgb::write_text_file(dir, kSpendBoosterFile, spend_booster_->save_json());
     nlohmann::json json = {{"kind", kind()},
@@ -195,8 +178,8 @@ class HurdleModel final : public Model {
                            {"tree", tree_.to_json()},
                            {"feature_count", cols_},
                            {"feature_names", feature_names_},
-                           {"smearing", smearing_},
-                           {"residual_quantiles", residual_quantiles_},
+                           {"p_buy_calibration", buy_calibration_->to_json()},
+                           {"spend_if_buying", spend_->to_json()},
                            {"loss_name", report_.loss_name},
                            {"buy_best_rounds", report_.best_step},
                            {"spend_best_rounds", spend_best_rounds_},
@@ -212,9 +195,8 @@ class HurdleModel final : public Model {
       tree_.from_json(json.at("tree"));
       cols_ = json.at("feature_count").get<size_t>();
       feature_names_ = json.at("feature_names").get<std::vector<std::string>>();
-      smearing_ = json.at("smearing").get<double>();
-      residual_quantiles_ = json.at("residual_quantiles").get<std::vector<double>>();
-      if (residual_quantiles_.size() != residual_quantile_count) throw_model(fmt::format("{} in {} has a wrong residual table", kModelFile, dir));
+      buy_calibration_ = IsotonicMap::from_json(json.at("p_buy_calibration"));
+      spend_ = SpendIfBuying::from_json(json.at("spend_if_buying"));
       spend_best_rounds_ = json.at("spend_best_rounds").get<int>();
       report_ = FitReport{};
       report_.loss_name = json.at("loss_name").get<std::string>();
@@ -236,9 +218,8 @@ class HurdleModel final : public Model {
   std::optional<xgb::Booster> spend_booster_;
   size_t cols_ = 0;
   std::vector<std::string> feature_names_;
-  double smearing_ = 1.0;
-  static constexpr size_t residual_quantile_count = 101;  // 0%, 1%, ..., 100%
-  std::vector<double> residual_quantiles_;
+  std::optional<IsotonicMap> buy_calibration_;
+  std::optional<SpendIfBuying> spend_;
   int spend_best_rounds_ = 0;
   FitReport report_;
 };

@@ -11,6 +11,7 @@
 
 #include "booster.h"
 #include "cltv/error.h"
+#include "cltv/models/point_model.h"
 #include "training.h"
 
 namespace cltv::models {
@@ -28,7 +29,7 @@ double median(std::vector<double> values) {
   return 0.5 * (upper + *std::max_element(values.begin(), values.begin() + static_cast<std::ptrdiff_t>(mid)));
 }
 
-class XgboostModel final : public Model {
+class XgboostModel final : public PointModel {
  public:
   std::string kind() const override { return "xgboost"; }
 
@@ -41,7 +42,7 @@ class XgboostModel final : public Model {
                       "variance power p of reg:tweedie (1: Poisson-like, 2: gamma-like)");
   }
 
-  FitReport fit(const Dataset& train, const Dataset& valid, uint64_t seed) override {
+  FitReport fit_point(const Dataset& train, const Dataset& valid, uint64_t seed) override {
     xgb::check_features(train, "training");
     const std::vector<double>& train_target = target_of(train, "training");
     xgb::check_min_rows(train.rows, kMinTrainRows, "xgboost training data");
@@ -88,19 +89,18 @@ class XgboostModel final : public Model {
     return report_;
   }
 
-  Prediction predict(const Dataset& data) const override {
+  std::vector<double> predict_point(const Dataset& data) const override {
     if (!booster_) throw_model("xgboost model used before fit or load");
     xgb::check_features(data, "prediction");
     xgb::check_columns(data, cols_, feature_names_, "prediction");
-    Prediction prediction;
-    prediction.spend = booster_->predict_dense(data.features.data(), data.rows, data.cols);
+    std::vector<double> spend = booster_->predict_dense(data.features.data(), data.rows, data.cols);
     if (!on_amount()) {
-      for (double& value : prediction.spend) value = std::max(0.0, std::expm1(value));
+      for (double& value : spend) value = std::max(0.0, std::expm1(value));
     }
-    return prediction;
+    return spend;
   }
 
-  void save(const std::string& dir) const override {
+  void save_point(const std::string& dir) const override {
     if (!booster_) throw_model("xgboost model saved before fit or load");
     xgb::write_text_file(dir, kBoosterFile, booster_->save_json());
     nlohmann::json json = {{"kind", kind()},
@@ -115,7 +115,7 @@ class XgboostModel final : public Model {
     xgb::write_json_file(dir, kModelFile, json);
   }
 
-  void load(const std::string& dir) override {
+  void load_point(const std::string& dir) override {
     const nlohmann::json json = xgb::read_json_file(dir, kModelFile);
     try {
       xgb::check_model_kind(json, kind(), dir, kModelFile);

@@ -9,6 +9,7 @@
 #include <set>
 
 #include "cltv/error.h"
+#include "cltv/eval/calibration.h"
 #include "cltv/models/xgboost/hurdle_model.h"
 #include "support/test_support.h"
 #include "synthetic_spend.h"
@@ -89,9 +90,9 @@ TEST(HurdleModel, SharesTheTreeParametersAndAddsTheSpendObjective) {
 
 TEST_F(HurdleFitted, BuyProbabilityIsAProbabilityTrackingTheTrueOne) {
   const Prediction prediction = fitted_hurdle().predict(test_set().data);
-  ASSERT_EQ(prediction.p_buy.size(), test_set().data.rows);
-  EXPECT_TRUE(std::all_of(prediction.p_buy.begin(), prediction.p_buy.end(), [](double p) { return p >= 0 && p <= 1; }));
-  EXPECT_GT(correlation(prediction.p_buy, test_set().true_p_buy), 0.85);
+  ASSERT_EQ(prediction.distribution.p_buy.size(), test_set().data.rows);
+  EXPECT_TRUE(std::all_of(prediction.distribution.p_buy.begin(), prediction.distribution.p_buy.end(), [](double p) { return p >= 0 && p <= 1; }));
+  EXPECT_GT(correlation(prediction.distribution.p_buy, test_set().true_p_buy), 0.85);
 }
 
 TEST_F(HurdleFitted, ExpectedSpendIsBuyProbabilityTimesSmearedConditionalSpend) {
@@ -100,23 +101,36 @@ TEST_F(HurdleFitted, ExpectedSpendIsBuyProbabilityTimesSmearedConditionalSpend) 
   // The point prediction is the median of the two-part distribution: zero when buying is less likely
   // than not, positive otherwise.
   for (size_t r = 0; r < data.rows; ++r) {
-    if (prediction.p_buy[r] <= 0.5) {
+    if (prediction.distribution.p_buy[r] <= 0.5) {
       EXPECT_EQ(prediction.spend[r], 0.0);
-    } else if (prediction.p_buy[r] > 0.6) {
+    } else if (prediction.distribution.p_buy[r] > 0.6) {
       EXPECT_GT(prediction.spend[r], 0.0);
     }
   }
   // Conditional spend recovered as expected / p_buy: on the buyers its mean matches their mean
-  // spend. Without the smearing factor (about exp(0.5^2 / 2) = 1.13 here) it would fall ~12% short.
+  // spend. Back-transforming the log mean (no mean of exp(residual), about exp(0.5^2 / 2) = 1.13
+  // here) would fall ~12% short.
   std::vector<double> conditional, actual;
   for (size_t r = 0; r < data.rows; ++r) {
     if (data.target_amount[r] <= 0) continue;
-    conditional.push_back(prediction.expected_spend[r] / prediction.p_buy[r]);
+    conditional.push_back(prediction.distribution.expected_spend[r] / prediction.distribution.p_buy[r]);
     actual.push_back(data.target_amount[r]);
   }
   EXPECT_NEAR(mean_of(conditional) / mean_of(actual), 1.0, 0.06);
   // And the expected spend sums to about the total spend.
-  EXPECT_NEAR(mean_of(prediction.expected_spend) / mean_of(data.target_amount), 1.0, 0.08);
+  EXPECT_NEAR(mean_of(prediction.distribution.expected_spend) / mean_of(data.target_amount), 1.0, 0.08);
+}
+
+TEST_F(HurdleFitted, DistributionIsCalibratedOnFreshRows) {
+  // On 1,000 fresh rows: the central 80% intervals cover about 80% (binomial sd 0.013), and P(buy)
+  // follows the true buying probability of the synthetic data.
+  const Dataset& data = test_set().data;
+  const SpendDistribution d = fitted_hurdle().predict(data).distribution;
+  EXPECT_NEAR(eval::central_coverage(data.target_amount, d.p_buy, d.p10, d.p90), 0.8, 0.045);
+  double error = 0;
+  for (size_t r = 0; r < data.rows; ++r) error += std::abs(d.p_buy[r] - test_set().true_p_buy[r]);
+  EXPECT_LT(error / static_cast<double>(data.rows), 0.08);
+  EXPECT_NEAR(mean_of(d.p_buy), mean_of(test_set().true_p_buy), 0.03);
 }
 
 TEST(HurdleModel, ReportsTheBuyCurveAndInformativeFeaturesFirst) {
@@ -140,7 +154,7 @@ TEST(HurdleModel, EarlyStoppingAppliesToBothParts) {
   const auto saved = nlohmann::json::parse(test::read_file(dir.path("m/hurdle_model.json")));
   EXPECT_EQ(saved.at("buy_best_rounds"), report.best_step);
   EXPECT_LT(saved.at("spend_best_rounds").get<int>(), 290);
-  EXPECT_GT(saved.at("smearing").get<double>(), 1.0);
+  for (const auto& bin : saved.at("spend_if_buying").at("residuals")) EXPECT_GT(bin.at("mean_exp").get<double>(), 1.0);
 }
 
 TEST_F(HurdleFitted, SaveAndLoadGiveIdenticalPredictions) {
@@ -150,8 +164,8 @@ TEST_F(HurdleFitted, SaveAndLoadGiveIdenticalPredictions) {
   loaded->load(dir.path("m"));
   const Prediction before = fitted_hurdle().predict(test_set().data);
   const Prediction after = loaded->predict(test_set().data);
-  EXPECT_EQ(after.p_buy, before.p_buy);
-  EXPECT_EQ(after.expected_spend, before.expected_spend);
+  EXPECT_EQ(after.distribution.p_buy, before.distribution.p_buy);
+  EXPECT_EQ(after.distribution.expected_spend, before.distribution.expected_spend);
   EXPECT_EQ(after.spend, before.spend);
 }
 
@@ -159,7 +173,7 @@ TEST_F(HurdleFitted, SameSeedSameModel) {
   auto model = quick_hurdle();
   model->fit(train_set().data, valid_set().data, 5);
   const Prediction again = model->predict(test_set().data);
-  EXPECT_EQ(again.expected_spend, fitted_hurdle().predict(test_set().data).expected_spend);
+  EXPECT_EQ(again.distribution.expected_spend, fitted_hurdle().predict(test_set().data).distribution.expected_spend);
 }
 
 TEST(HurdleModel, RejectsNoBuyersAllBuyersAndTooFewBuyers) {

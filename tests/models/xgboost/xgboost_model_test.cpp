@@ -117,19 +117,13 @@ TEST(XgboostModel, EarlyStoppingKeepsTheBestRoundBeforeTheCap) {
   EXPECT_NEAR(mae_log1p(prediction.spend, buyers_valid_set().data.target_log1p), best->valid_loss, 1e-4);
 }
 
-TEST(XgboostModel, WithoutValidationRowsKeepsEveryRoundAndReportsTheTrainingCurve) {
+TEST(XgboostModel, WithoutValidationRowsTheDistributionCannotBeMeasured) {
   auto model = xgboost_with({{"rounds", "30"}, {"learning-rate", "0.2"}});
-  const FitReport report = model->fit(buyers_train_set().data, Dataset{}, 7);
-  EXPECT_EQ(report.loss_name, "mae_log1p");
-  ASSERT_EQ(report.curve.size(), 30u);
-  EXPECT_EQ(report.best_step, 30);
-  for (size_t i = 0; i < report.curve.size(); ++i) {
-    EXPECT_EQ(report.curve[i].step, static_cast<int>(i + 1));
-    EXPECT_TRUE(std::isnan(report.curve[i].valid_loss));
-  }
-  EXPECT_LT(report.curve.back().train_loss, report.curve.front().train_loss);
-  const Prediction prediction = model->predict(buyers_train_set().data);
-  EXPECT_NEAR(mae_log1p(prediction.spend, buyers_train_set().data.target_log1p), report.curve.back().train_loss, 1e-4);
+  std::string message;
+  EXPECT_EQ(test::error_kind_of([&] { model->fit(buyers_train_set().data, Dataset{}, 7); }, &message),
+            ErrorKind::model);
+  EXPECT_NE(message.find("0 validation rows, too few to measure the predictive distribution"), std::string::npos)
+      << message;
 }
 
 TEST(XgboostModel, GainImportanceRanksTheInformativeFeaturesFirst) {
@@ -209,7 +203,7 @@ TEST(XgboostModel, RejectsNanFeaturesNamingTheColumn) {
   EXPECT_NE(message.find("'x3'"), std::string::npos) << message;
   EXPECT_NE(message.find("row 42 (customer c41)"), std::string::npos) << message;
 
-  model->fit(train_set().data, Dataset{}, 1);
+  model->fit(train_set().data, valid_set().data, 1);
   EXPECT_EQ(test::error_kind_of([&] { model->predict(bad.data); }, &message), ErrorKind::input);
   EXPECT_NE(message.find("'x3'"), std::string::npos) << message;
 }
@@ -217,7 +211,7 @@ TEST(XgboostModel, RejectsNanFeaturesNamingTheColumn) {
 TEST(XgboostModel, RejectsMismatchedFeatureColumns) {
   auto model = quick_xgboost();
   EXPECT_EQ(test::error_kind_of([&] { model->predict(test_set().data); }), ErrorKind::model);
-  model->fit(train_set().data, Dataset{}, 1);
+  model->fit(train_set().data, valid_set().data, 1);
 
   Dataset narrow = test_set().data;
   narrow.cols = 9;
@@ -240,7 +234,7 @@ TEST(XgboostModel, LoadReportsMissingAndCorruptFiles) {
   EXPECT_EQ(test::error_kind_of([&] { model->load(dir.path("absent")); }), ErrorKind::io);
 
   auto fitted = quick_xgboost();
-  fitted->fit(train_set().data, Dataset{}, 1);
+  fitted->fit(train_set().data, valid_set().data, 1);
   const std::string path = dir.path("corrupt");
   fitted->save(path);
   std::ofstream(path + "/xgboost_booster.json") << "{\"learner\": 3}";
