@@ -16,7 +16,7 @@ namespace {
 
 constexpr size_t quantile_count = 101;  // 0%, 1%, ..., 100%
 constexpr size_t max_bins = 10;
-constexpr size_t rows_per_bin = 50;
+constexpr size_t rows_per_bin = 200;
 
 // Quantiles 0%, 1%, ..., 100% of SORTED (linear between order statistics).
 std::vector<double> percentiles(const std::vector<double>& sorted) {
@@ -157,9 +157,12 @@ IsotonicMap IsotonicMap::measure(std::span<const double> score, std::span<const 
 }
 
 double IsotonicMap::operator()(double score) const {
+  // Beyond the block centres the value stays put, up to a slope too small to matter that keeps the
+  // scores' order (so rankings by the mapped value are the model's own).
+  constexpr double order_slope = 1e-9;
   const auto upper = std::upper_bound(score_.begin(), score_.end(), score);
-  if (upper == score_.begin()) return value_.front();
-  if (upper == score_.end()) return value_.back();
+  if (upper == score_.begin()) return value_.front() + order_slope * (score - score_.front());
+  if (upper == score_.end()) return value_.back() + order_slope * (score - score_.back());
   const auto k = static_cast<size_t>(upper - score_.begin());
   const double w = (score - score_[k - 1]) / (score_[k] - score_[k - 1]);
   return value_[k - 1] + w * (value_[k] - value_[k - 1]);
@@ -183,7 +186,7 @@ IsotonicMap measure_buy_probability(std::span<const double> score, std::span<con
   IsotonicMap map = IsotonicMap::measure(score, bought, what);
   const double margin = 0.5 / static_cast<double>(score.size());
   nlohmann::json json = map.to_json();
-  for (auto& v : json["value"]) v = std::clamp(v.get<double>(), margin, 1 - margin);
+  for (auto& v : json["value"]) v = std::clamp(v.get<double>(), margin + 1e-6, 1 - margin - 1e-6);
   return IsotonicMap::from_json(json);
 }
 

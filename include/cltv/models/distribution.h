@@ -74,7 +74,8 @@ class ResidualTable {
 };
 
 // A non-decreasing function of a score: the isotonic regression (pool-adjacent-violators) of VALUE
-// on SCORE over validation rows, linear between block centres and constant beyond them.
+// on SCORE over validation rows, linear between block centres and constant beyond them (up to a
+// 1e-9 slope that keeps the scores' order).
 class IsotonicMap {
  public:
   // Throws model error naming WHAT when fewer than ResidualTable::min_rows rows are given.

@@ -48,8 +48,9 @@ struct Dataset {
 };
 
 struct Prediction {
-  // The model's point prediction of spend over the horizon, in money: what its loss targets (the
-  // median of its distribution for hurdle and the "buy 'til you die" models).
+  // The model's point prediction of spend over the horizon, in money: what its loss targets (for
+  // hurdle the median of its distribution; for the "buy 'til you die" models 0 when a purchase is
+  // less likely than not, else the mean spend given one).
   std::vector<double> spend;
   SpendDistribution distribution;  // every row's predictive distribution of horizon spend
 };

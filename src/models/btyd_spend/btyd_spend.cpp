@@ -1,6 +1,5 @@
 // bgnbd-gg and pnbd-gg: the predictive distribution of horizon spend from the purchase model's
-// conditional distribution of the number of purchases and the Gamma-Gamma spend of each; the point
-// prediction is its median.
+// conditional distribution of the number of purchases and the Gamma-Gamma spend of each.
 #include "cltv/models/btyd_spend.h"
 
 #include <fmt/format.h>
@@ -90,7 +89,10 @@ class BtydSpendModel final : public Model {
       const btyd::HorizonSpendDistribution law(spend_, x, rfm.monetary_value[r], std::move(counts.pmf));
       d.set_row(r, law, horizon_cuts);
     }
-    out.spend = d.p50;
+    // The point prediction (for the error metrics) keeps the rule these models always had: 0 when a
+    // purchase is less likely than not, else the mean spend given a purchase.
+    out.spend.resize(data.rows);
+    for (size_t r = 0; r < data.rows; ++r) out.spend[r] = d.p_buy[r] <= 0.5 ? 0.0 : d.expected_spend[r] / d.p_buy[r];
     return out;
   }
 
