@@ -3,8 +3,8 @@
 // D ~ Geometric(p) the purchase after which the customer drops out (FHL 2005, eq. 8, conditioned on
 // the history). Pareto/NBD: the remaining lifetime is Lomax(s, beta+T) and X the NBD count over
 // min(lifetime, t), integrated by Gauss-Legendre in a variable that keeps the integrand analytic and
-// evenly resolved. Spend: given X = n, S/(S+gamma')
-// ~ Beta(n p, q'); the mixture cdf sums incomplete beta functions by their continued fraction.
+// evenly resolved. Spend: given X = n, S/(S+gamma') ~ Beta(n p, q'); the mixture cdf sums incomplete
+// beta functions by their continued fraction, and quantiles come from Newton's method on log s.
 #include "cltv/btyd/distribution.h"
 
 #include <algorithm>
@@ -98,7 +98,18 @@ std::vector<double> bgnbd_pmf_alive(std::span<const double> v, double t, double 
   return pmf;
 }
 
-// Composite 20-point Gauss-Legendre on [0, Z] with PANELS panels.
+// sum_k a[k] b[k] in four partial sums, so that the additions pipeline.
+double dot(const std::vector<double>& a, const std::vector<double>& b) {
+  std::array<double, 4> sum{};
+  size_t k = 0;
+  for (; k + 4 <= a.size(); k += 4) {
+    for (size_t j = 0; j < 4; ++j) sum[j] += a[k + j] * b[k + j];
+  }
+  for (; k < a.size(); ++k) sum[0] += a[k] * b[k];
+  return (sum[0] + sum[1]) + (sum[2] + sum[3]);
+}
+
+// Composite 20-point Gauss-Legendre on [0, Z] with PANELS panels (Boost stores the 10 positive nodes).
 struct Quadrature {
   std::vector<double> nodes, weights;
 };
@@ -123,8 +134,8 @@ Quadrature gauss_legendre(double Z, int panels) {
 // over u integrated against the Lomax density of the lifetime. The integral is taken in zeta with
 // u = m sinh^2(zeta/2), m = min(alpha+T, beta+T): both power-law factors are then analytic within pi
 // of the real axis, and NB(n; u) has features of width sqrt((alpha+T+t) / ((m+t)(r+x))) or more in
-// zeta. Panels of 20 nodes over 4 such widths agree with adaptive quadrature to 1e-13 in the tests
-// (panels twice as wide still to 4e-12).
+// zeta. Panels of 20 nodes spanning 6 such widths agree with Gauss-Kronrod on 256 pieces to 4e-12 in
+// the tests (panels nearly 3 times as wide err by up to 5e-8 for heavy buyers).
 std::vector<double> pnbd_pmf_alive(std::span<const double> v, double t, double x, double T, double tail,
                                    int max_terms) {
   const double rx = v[0] + x, A = v[1] + T, s = v[2], B = v[3] + T;
@@ -143,12 +154,11 @@ std::vector<double> pnbd_pmf_alive(std::span<const double> v, double t, double x
   weight.push_back(std::exp(-s * std::log1p(t / B)));
   NbdColumns count(rx, A, u);
   const double total = std::accumulate(weight.begin(), weight.end(), 0.0);
-  auto term = [&] { return std::inner_product(weight.begin(), weight.end(), count.values().begin(), 0.0); };
-  std::vector<double> pmf{term()};
+  std::vector<double> pmf{dot(weight, count.values())};
   double assigned = pmf[0];
   for (int n = 1; n < max_terms && total - assigned >= tail; ++n) {
     count.advance();
-    pmf.push_back(term());
+    pmf.push_back(dot(weight, count.values()));
     assigned += pmf.back();
   }
   return pmf;

@@ -36,8 +36,8 @@ class HorizonSpendDistribution {
   double p_buy() const;             // 1 - pmf[0], as the sum of pmf[1], pmf[2], ...
   double mean() const;              // sum_n pmf[n] n p gamma' / (q' - 1); model error when q' <= 1
   double cdf(double s) const;       // P(S <= s), the atom pmf[0] at 0 included; 0 for s < 0
-  // The smallest s with cdf(s) >= q, to a relative 1e-7; 0 when q <= pmf[0]; input error unless q is
-  // in [0, 1).
+  // The smallest s with cdf(s) >= q, to a relative 1e-7; 0 when q <= pmf[0], infinity beyond the range
+  // of double; input error unless q is in [0, 1).
   double quantile(double q) const;
 
  private:
