@@ -1,10 +1,11 @@
 // Tests of the predictive distributions: pmf normalisation and its mean against the closed-form
 // expected purchases, the published unconditional BG/NBD pmf (FHL 2005, eq. 8), Pareto/NBD against
-// adaptive quadrature and a simulation of the generative story, the spend cdf against Boost's
+// Gauss-Kronrod quadrature and a simulation of the generative story, the spend cdf against Boost's
 // incomplete beta and a simulation, quantile round trips, the median waiting time by hand, error kinds
 // and extreme customers.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <boost/math/quadrature/gauss_kronrod.hpp>
 #include <boost/math/special_functions/beta.hpp>
 #include <cmath>
