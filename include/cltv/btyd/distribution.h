@@ -29,15 +29,15 @@ PurchaseCountDistribution purchase_count_distribution(const FittedModel& model, 
 // into their neighbours, so cdf() is exact to about that.
 class HorizonSpendDistribution {
  public:
-  // Model error unless SPEND_MODEL is Gamma-Gamma; input error for an empty or negative PMF, x < 0 or
-  // zbar < 0.
+  // Model error unless SPEND_MODEL is Gamma-Gamma; input error unless PMF holds probabilities summing to
+  // 1 within 1e-9 (the counts n >= 1 are then scaled to 1 - pmf[0]), x >= 0 and zbar >= 0.
   HorizonSpendDistribution(const FittedModel& spend_model, double x, double zbar, std::vector<double> pmf);
 
-  double p_buy() const;             // 1 - pmf[0]
+  double p_buy() const;             // 1 - pmf[0], as the sum of pmf[1], pmf[2], ...
   double mean() const;              // sum_n pmf[n] n p gamma' / (q' - 1); model error when q' <= 1
   double cdf(double s) const;       // P(S <= s), the atom pmf[0] at 0 included; 0 for s < 0
-  // The smallest s with cdf(s) >= q (relative accuracy about 1e-8); 0 when q <= pmf[0]; input error
-  // unless q is in [0, 1).
+  // The smallest s with cdf(s) >= q, to a relative 1e-7; 0 when q <= pmf[0], infinity beyond the range
+  // of double; input error unless q is in [0, 1).
   double quantile(double q) const;
 
  private:
@@ -45,6 +45,7 @@ class HorizonSpendDistribution {
     double cdf = 0;
     double density = 0;  // d cdf / d log s
   };
+  void keep_counts();
   Evaluation evaluate(double log_ratio) const;  // at s = gamma' exp(log_ratio)
   double initial_log_ratio(double q) const;
 
