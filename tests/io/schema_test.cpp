@@ -83,6 +83,21 @@ TEST(Schema, InvalidSchemaFilesSayWhichKey) {
             std::string::npos);
 }
 
+TEST(Schema, LevelCutsKey) {
+  const std::string base = R"("fields": {"customer": "c", "date": "d", "amount": "a"}, "date_formats": ["%Y"])";
+  EXPECT_TRUE(schema_from_json("{" + base + "}", "s.json").level_cuts.empty());  // derived from the data
+  EXPECT_EQ(schema_from_json(R"({"level_cuts": [10, 25.5, 60], )" + base + "}", "s.json").level_cuts,
+            (std::vector<double>{10, 25.5, 60}));
+  EXPECT_EQ(resolve_schema("lpoint").level_cuts, (std::vector<double>{100000, 250000, 500000, 800000, 1500000}));
+  EXPECT_TRUE(resolve_schema("online-retail").level_cuts.empty());
+  for (const char* bad : {"[]", "[10, 10]", "[20, 10]", "[0, 5]", "[-1]", "\"100\"", "[1, \"2\"]"}) {
+    EXPECT_NE(config_error([&] { schema_from_json(std::string(R"({"level_cuts": )") + bad + ", " + base + "}", "s.json"); })
+                  .find("'level_cuts'"),
+              std::string::npos)
+        << bad;
+  }
+}
+
 TEST(Schema, DecimalKey) {
   const std::string base = R"("fields": {"customer": "c", "date": "d", "amount": "a"}, "date_formats": ["%Y"])";
   EXPECT_EQ(schema_from_json("{" + base + "}", "s.json").decimal, '.');
