@@ -39,6 +39,9 @@ Command make_evaluate_command() {
       auto opt = [](const std::optional<double>& v) { return v ? fmt::format("{:.4f}", *v) : std::string("-"); };
       fmt::print("gini_normalized {}  spearman {}  p_buy_auc {}  total_ratio {}\n", opt(m.gini_normalized),
                  opt(m.spearman), opt(m.p_buy_auc), opt(m.total_ratio));
+      fmt::print("total_ratio_expected {}  coverage_80 {}  p_buy_brier {}  p_buy_ece {}  p_down_auc {}  p_down_ece {}\n",
+                 opt(m.total_ratio_expected), opt(m.coverage_80), opt(m.p_buy_brier), opt(m.p_buy_ece),
+                 opt(m.p_down_auc), opt(m.p_down_ece));
       fmt::print("{:>6} {:>8} {:>16} {:>16}\n", "decile", "count", "mean_predicted", "mean_actual");
       for (const auto& d : m.deciles) {
         fmt::print("{:>6} {:>8} {:>16.2f} {:>16.2f}\n", d.decile, d.count, d.mean_predicted, d.mean_actual);

@@ -350,15 +350,17 @@ std::string compare_text(const std::vector<TrainOutcome>& rows, const std::strin
   std::stable_sort(order.begin(), order.end(),
                    [&](auto* a, auto* b) { return test_of(a).mae_log1p < test_of(b).mae_log1p; });
   std::string text = fmt::format("{}\nleaderboard on the test set (best mae_log1p first)\n", split_description);
-  text += fmt::format("{:<4} {:<10} {:>11} {:>11} {:>12} {:>10} {:>9} {:>9} {:>9} {:>8}\n", "rank", "model",
-                      "mae_log1p", "rmse_log1p", "mae", "gini_norm", "spearman", "level_acc", "auc", "fit_s");
+  text += fmt::format("{:<4} {:<10} {:>10} {:>10} {:>9} {:>9} {:>9} {:>8} {:>8} {:>8} {:>10} {:>7}\n", "rank", "model",
+                      "mae_log1p", "gini_norm", "spearman", "level_acc", "exp/act", "cover80", "buy_ece",
+                      "down_auc", "down_ece", "fit_s");
   int rank = 1;
   for (const auto* r : order) {
     const eval::Metrics& m = test_of(r);
     auto opt = [](const std::optional<double>& v) { return v ? fmt::format("{:.4f}", *v) : std::string("-"); };
-    text += fmt::format("{:<4} {:<10} {:>11.4f} {:>11.4f} {:>12.2f} {:>10} {:>9} {:>9.4f} {:>9} {:>8.2f}\n", rank++,
-                        r->model, m.mae_log1p, m.rmse_log1p, m.mae, opt(m.gini_normalized), opt(m.spearman),
-                        m.level_accuracy, opt(m.p_buy_auc), r->fit_seconds);
+    text += fmt::format("{:<4} {:<10} {:>10.4f} {:>10} {:>9} {:>9.4f} {:>9} {:>8} {:>8} {:>8} {:>10} {:>7.2f}\n",
+                        rank++, r->model, m.mae_log1p, opt(m.gini_normalized), opt(m.spearman), m.level_accuracy,
+                        opt(m.total_ratio_expected), opt(m.coverage_80), opt(m.p_buy_ece), opt(m.p_down_auc),
+                        opt(m.p_down_ece), r->fit_seconds);
   }
   return text;
 }

@@ -15,25 +15,15 @@
 #include "cltv/btyd/distribution.h"
 #include "cltv/btyd/predict.h"
 #include "cltv/error.h"
+#include "published_models.h"
 #include "support/test_support.h"
 
 namespace cltv::btyd {
 namespace {
 
-FittedModel model(ModelKind kind, std::vector<double> values, TimeUnit unit = TimeUnit::weeks) {
-  FittedModel m;
-  m.kind = kind;
-  m.unit = unit;
-  m.names = parameter_names(kind);
-  m.values = std::move(values);
-  m.standard_errors.assign(m.values.size(), 0.0);
-  return m;
-}
+using namespace published;  // model(), bgnbd, pnbd, gg
 
-// The CDNOW estimates (weeks; FHL 2005 and Fader and Hardie's Pareto/NBD note) and the same in days.
-const FittedModel bgnbd = model(ModelKind::bgnbd, {0.243, 4.414, 0.793, 2.426});
-const FittedModel pnbd = model(ModelKind::pnbd, {0.553, 10.578, 0.606, 11.669});
-const FittedModel gg = model(ModelKind::gamma_gamma, {6.25, 3.74, 15.44});
+// The CDNOW estimates in days.
 const FittedModel bgnbd_days = model(ModelKind::bgnbd, {0.243, 4.414 * 7, 0.793, 2.426}, TimeUnit::days);
 const FittedModel pnbd_days = model(ModelKind::pnbd, {0.553, 10.578 * 7, 0.606, 11.669 * 7}, TimeUnit::days);
 // Pareto/NBD with lifetimes much shorter (longer) than the purchase scale, and extreme values.

@@ -8,23 +8,13 @@
 
 #include "cltv/btyd/predict.h"
 #include "cltv/error.h"
+#include "published_models.h"
 
 namespace cltv::btyd {
 namespace {
 
-FittedModel model(ModelKind kind, std::vector<double> values, TimeUnit unit = TimeUnit::weeks) {
-  FittedModel m;
-  m.kind = kind;
-  m.unit = unit;
-  m.names = parameter_names(kind);
-  m.values = std::move(values);
-  m.standard_errors.assign(m.values.size(), 0.0);
-  return m;
-}
+using namespace published;  // model(), bgnbd, pnbd, gg
 
-const FittedModel bgnbd = model(ModelKind::bgnbd, {0.243, 4.414, 0.793, 2.426});
-const FittedModel pnbd = model(ModelKind::pnbd, {0.553, 10.578, 0.606, 11.669});
-const FittedModel gg = model(ModelKind::gamma_gamma, {6.25, 3.74, 15.44});
 
 // FHL 2005 eq. 10 with the Gaussian hypergeometric series summed directly (fine for small x).
 double bgnbd_expected_direct(double r, double alpha, double a, double b, double t, double x, double t_x, double T) {

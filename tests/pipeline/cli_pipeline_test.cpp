@@ -115,6 +115,24 @@ TEST_F(PipelineCli, PredictQueryAndEvaluate) {
   }
 }
 
+TEST_F(PipelineCli, BtydModelsAddPurchaseColumnsAndTheHoldoutChart) {
+  const std::string model = dir_->path("bgnbd-model");
+  auto args = base("train");
+  args.insert(args.end(), {"--model", "bgnbd-gg", "--train-as-of", "2019-08-01", "--out", model});
+  ASSERT_EQ(run_cli(args).exit_code, 0);
+  args = base("predict");
+  args.insert(args.end(), {"--model", model, "--out", dir_->path("bgnbd.csv")});
+  ASSERT_EQ(run_cli(args).exit_code, 0);
+  const std::string csv = test::read_file(dir_->path("bgnbd.csv"));
+  EXPECT_NE(csv.substr(0, csv.find('\n')).find(",spend_at_risk,p_alive,expected_purchases,next_purchase_date"),
+            std::string::npos);
+  args = base("evaluate");
+  args.insert(args.end(), {"--model", model, "--as-of", "2019-09-01", "--plots", dir_->path("bgnbd-plots")});
+  ASSERT_EQ(run_cli(args).exit_code, 0);
+  const std::string table = test::read_file(dir_->path("bgnbd-plots/calibration_holdout.csv"));
+  EXPECT_EQ(table.rfind("frequency,open_ended,count,mean_expected,mean_actual\n0,0,", 0), 0u) << table;
+}
+
 TEST_F(PipelineCli, TamperedBundlesAreRefused) {
   namespace fs = std::filesystem;
   const std::string copy = dir_->path("tampered");
