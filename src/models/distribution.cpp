@@ -44,12 +44,7 @@ ResidualBin make_bin(std::vector<double> residuals, double upper_score) {
 
 void require_rows(size_t rows, size_t given_other, std::string_view what) {
   if (rows != given_other) throw_internal(fmt::format("{}: {} scores but {} outcomes", what, rows, given_other));
-  if (rows < ResidualTable::min_rows) {
-    throw_model(fmt::format("{}: {} validation rows, too few to measure the predictive distribution (at least {} "
-                            "are needed)",
-                            what, rows, ResidualTable::min_rows),
-                "use more customers or a longer validation window (--valid-as-of); no quantiles are invented");
-  }
+  require_distribution_rows(rows, what);
 }
 
 // The row order of SCORE, ascending.
@@ -61,6 +56,15 @@ std::vector<size_t> order_by(std::span<const double> score) {
 }
 
 }  // namespace
+
+void require_distribution_rows(size_t rows, std::string_view what) {
+  if (rows < ResidualTable::min_rows) {
+    throw_model(fmt::format("{}: {} validation rows, too few to measure the predictive distribution (at least {} "
+                            "are needed)",
+                            what, rows, ResidualTable::min_rows),
+                "use more customers or a longer validation window (--valid-as-of); no quantiles are invented");
+  }
+}
 
 void SpendDistribution::resize(size_t rows, size_t cuts) {
   levels = cuts + 1;
@@ -168,6 +172,10 @@ double IsotonicMap::operator()(double score) const {
   return value_[k - 1] + w * (value_[k] - value_[k - 1]);
 }
 
+void IsotonicMap::clamp(double lowest, double highest) {
+  for (double& v : value_) v = std::clamp(v, lowest, highest);
+}
+
 nlohmann::json IsotonicMap::to_json() const { return {{"score", score_}, {"value", value_}}; }
 
 IsotonicMap IsotonicMap::from_json(const nlohmann::json& json) {
@@ -184,10 +192,10 @@ IsotonicMap IsotonicMap::from_json(const nlohmann::json& json) {
 IsotonicMap measure_buy_probability(std::span<const double> score, std::span<const double> bought,
                                     std::string_view what) {
   IsotonicMap map = IsotonicMap::measure(score, bought, what);
-  const double margin = 0.5 / static_cast<double>(score.size());
-  nlohmann::json json = map.to_json();
-  for (auto& v : json["value"]) v = std::clamp(v.get<double>(), margin + 1e-6, 1 - margin - 1e-6);
-  return IsotonicMap::from_json(json);
+  // Half a row, and room for the order-keeping slope beyond the ends.
+  const double margin = 0.5 / static_cast<double>(score.size()) + 1e-6;
+  map.clamp(margin, 1 - margin);
+  return map;
 }
 
 SpendIfBuying SpendIfBuying::measure(std::span<const double> score, std::span<const double> log_spend,

@@ -25,7 +25,7 @@ std::vector<double> log_scores(const std::vector<double>& spend) {
 FitReport PointModel::fit(const Dataset& train, const Dataset& valid, uint64_t seed) {
   FitReport report = fit_point(train, valid, seed);
   const std::string what = fmt::format("{}: the predictive distribution", kind());
-  if (!valid.has_target()) ResidualTable::measure({}, {}, what);  // refuses: no validation rows
+  require_distribution_rows(valid.has_target() ? valid.rows : 0, what);
   const std::vector<double> score = log_scores(predict_point(valid));
   std::vector<double> bought(valid.rows), buyer_score, buyer_log_spend;
   for (size_t r = 0; r < valid.rows; ++r) {

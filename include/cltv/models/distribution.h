@@ -50,6 +50,10 @@ struct SpendDistribution {
   }
 };
 
+// Throws model error naming WHAT unless ROWS reaches ResidualTable::min_rows: a distribution is
+// never invented from too few validation rows.
+void require_distribution_rows(size_t rows, std::string_view what);
+
 // Residuals (actual minus predicted, on the log1p scale) of one bin of predictions.
 struct ResidualBin {
   double upper_score = 0;          // predictions up to this score fall in the bin (the last: all above)
@@ -81,6 +85,8 @@ class IsotonicMap {
   // Throws model error naming WHAT when fewer than ResidualTable::min_rows rows are given.
   static IsotonicMap measure(std::span<const double> score, std::span<const double> value, std::string_view what);
   double operator()(double score) const;
+  // Keeps every value within [LOWEST, HIGHEST] (still non-decreasing).
+  void clamp(double lowest, double highest);
   nlohmann::json to_json() const;
   static IsotonicMap from_json(const nlohmann::json& json);
 

@@ -159,7 +159,7 @@ class HurdleModel final : public Model {
   // Calibrates P(buy) and measures the buyers' residuals of spend on VALID.
   void measure_distribution(const Dataset& valid, const xgb::Booster& buy, const xgb::Booster& spend) {
     const std::string what = "hurdle: the predictive distribution";
-    if (valid.rows < ResidualTable::min_rows) ResidualTable::measure({}, {}, what);  // refuses, saying why
+    require_distribution_rows(valid.rows, what);
     const std::vector<double> p_raw = buy.predict_dense(valid.features.data(), valid.rows, valid.cols);
     buy_calibration_ = measure_buy_probability(p_raw, buy_labels(valid), what);
     const BuyerRows buyers = buyer_rows(valid);
