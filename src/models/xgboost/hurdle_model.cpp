@@ -156,19 +156,6 @@ class HurdleModel final : public Model {
     return prediction;
   }
 
-  // Calibrates P(buy) and measures the buyers' residuals of spend on VALID.
-  void measure_distribution(const Dataset& valid, const xgb::Booster& buy, const xgb::Booster& spend) {
-    const std::string what = "hurdle: the predictive distribution";
-    require_distribution_rows(valid.rows, what);
-    const std::vector<double> p_raw = buy.predict_dense(valid.features.data(), valid.rows, valid.cols);
-    buy_calibration_ = measure_buy_probability(p_raw, buy_labels(valid), what);
-    const BuyerRows buyers = buyer_rows(valid);
-    const size_t count = buyers.log_spend.size();
-    const std::vector<double> predicted =
-        count == 0 ? std::vector<double>{} : spend.predict_dense(buyers.features.data(), count, valid.cols);
-    spend_ = SpendIfBuying::measure(predicted, buyers.log_spend, what + " (buyers)");
-  }
-
   void save(const std::string& dir) const override {
     if (!buy_booster_ || !spend_booster_ || !buy_calibration_) throw_model("hurdle model saved before fit or load");
     xgb::write_text_file(dir, kBuyBoosterFile, buy_booster_->save_json());
@@ -210,6 +197,19 @@ class HurdleModel final : public Model {
   }
 
  private:
+  // Calibrates P(buy) and measures the buyers' residuals of spend on VALID.
+  void measure_distribution(const Dataset& valid, const xgb::Booster& buy, const xgb::Booster& spend) {
+    const std::string what = "hurdle: the predictive distribution";
+    require_distribution_rows(valid.rows, what);
+    const std::vector<double> p_raw = buy.predict_dense(valid.features.data(), valid.rows, valid.cols);
+    buy_calibration_ = measure_buy_probability(p_raw, buy_labels(valid), what);
+    const BuyerRows buyers = buyer_rows(valid);
+    const size_t count = buyers.log_spend.size();
+    const std::vector<double> predicted =
+        count == 0 ? std::vector<double>{} : spend.predict_dense(buyers.features.data(), count, valid.cols);
+    spend_ = SpendIfBuying::measure(predicted, buyers.log_spend, what + " (buyers)");
+  }
+
   int threads() const { return tree_.nthread(); }
 
   std::string spend_objective_ = "reg:squarederror";
