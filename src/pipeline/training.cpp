@@ -58,6 +58,23 @@ void check_finite(const models::Model& model, const models::Prediction& p, const
   }
 }
 
+// P(fall a level) and whether each customer fell, over the customers above level 0 (no one can fall
+// below level 0).
+struct FallOutcomes {
+  std::vector<double> p_down;
+  std::vector<bool> fell;
+};
+
+FallOutcomes fall_outcomes(const models::Dataset& set, const LevelOutlook& outlook, const eval::LevelCuts& levels) {
+  FallOutcomes falls;
+  for (size_t r = 0; r < set.rows; ++r) {
+    if (outlook.current_level[r] == 0) continue;
+    falls.p_down.push_back(outlook.p_down[r]);
+    falls.fell.push_back(eval::level_of(set.target_amount[r] / set.horizon_months, levels) < outlook.current_level[r]);
+  }
+  return falls;
+}
+
 // The predictive distribution's calibration on SET: interval coverage, P(buy) and P(fall a level).
 void add_distribution_metrics(eval::Metrics& m, const models::Dataset& set, const models::SpendDistribution& d,
                               const eval::LevelCuts& levels) {
@@ -73,22 +90,16 @@ void add_distribution_metrics(eval::Metrics& m, const models::Dataset& set, cons
     actual_total += actual[r];
   }
   if (actual_total != 0) m.total_ratio_expected = expected_total / actual_total;
-  // Falling a level is possible above level 0 only.
   const LevelOutlook outlook = level_outlook(set, d, levels);
-  std::vector<double> p_down;
-  std::vector<bool> fell;
   size_t right_level = 0;
   for (size_t r = 0; r < set.rows; ++r) {
-    const int actual_level = eval::level_of(actual[r] / set.horizon_months, levels);
-    if (actual_level == outlook.predicted_level[r]) ++right_level;
-    if (outlook.current_level[r] == 0) continue;
-    p_down.push_back(outlook.p_down[r]);
-    fell.push_back(actual_level < outlook.current_level[r]);
+    right_level += eval::level_of(actual[r] / set.horizon_months, levels) == outlook.predicted_level[r];
   }
   m.level_accuracy = static_cast<double>(right_level) / static_cast<double>(set.rows);
-  if (!p_down.empty()) {
-    m.p_down_auc = eval::roc_auc(fell, p_down);
-    m.p_down_ece = eval::expected_calibration_error(p_down, fell);
+  const FallOutcomes falls = fall_outcomes(set, outlook, levels);
+  if (!falls.p_down.empty()) {
+    m.p_down_auc = eval::roc_auc(falls.fell, falls.p_down);
+    m.p_down_ece = eval::expected_calibration_error(falls.p_down, falls.fell);
   }
 }
 
@@ -150,15 +161,10 @@ void plot_evaluation(const models::Dataset& set, const models::Prediction& p, co
   std::vector<bool> bought(set.rows);
   for (size_t r = 0; r < set.rows; ++r) bought[r] = set.target_amount[r] > 0;
   eval::plot_reliability(eval::reliability_bins(d.p_buy, bought), "p_buy", dir + "/reliability_p_buy");
-  const LevelOutlook outlook = level_outlook(set, d, levels);
-  std::vector<double> p_down;
-  std::vector<bool> fell;
-  for (size_t r = 0; r < set.rows; ++r) {
-    if (outlook.current_level[r] == 0) continue;
-    p_down.push_back(outlook.p_down[r]);
-    fell.push_back(eval::level_of(set.target_amount[r] / set.horizon_months, levels) < outlook.current_level[r]);
+  const FallOutcomes falls = fall_outcomes(set, level_outlook(set, d, levels), levels);
+  if (!falls.p_down.empty()) {
+    eval::plot_reliability(eval::reliability_bins(falls.p_down, falls.fell), "p_down", dir + "/reliability_p_down");
   }
-  if (!p_down.empty()) eval::plot_reliability(eval::reliability_bins(p_down, fell), "p_down", dir + "/reliability_p_down");
   if (!d.expected_purchases.empty() && set.target_purchases.size() == set.rows) {
     eval::plot_holdout_calibration(eval::holdout_calibration(set.frequency, d.expected_purchases, set.target_purchases),
                                    dir + "/calibration_holdout");
