@@ -14,7 +14,7 @@
 #include "cltv/io/inspect.h"
 #include "cltv/threads.h"
 #include "cltv/time.h"
-#include "parallel.h"
+#include "cltv/parallel.h"
 
 namespace cltv::features {
 namespace {
@@ -41,7 +41,7 @@ void gather(const std::vector<Column<T>*>& columns, const std::vector<uint32_t>&
   Column<T> spare;
   spare.resize(order.size());
   for (Column<T>* column : columns) {
-    detail::run_parts(bounds, [&](size_t, size_t begin, size_t end) {
+    parallel::run_parts(bounds, [&](size_t, size_t begin, size_t end) {
       const T* source = column->data();
       for (size_t j = begin; j < end; ++j) spare[j] = source[order[j]];
     });
@@ -73,9 +73,9 @@ bool same_canonical_fields(const TransactionTable& t, size_t a, size_t b) {
 uint64_t mark_exact_duplicates(const TransactionTable& t, const std::vector<uint32_t>& offsets,
                                std::vector<uint8_t>& drop, unsigned threads) {
   constexpr uint32_t empty_slot = std::numeric_limits<uint32_t>::max();
-  const std::vector<size_t> parts = detail::balanced_customer_bounds(offsets, threads);
+  const std::vector<size_t> parts = parallel::balanced_customer_bounds(offsets, threads);
   std::vector<uint64_t> found(parts.size() - 1, 0);
-  detail::run_parts(parts, [&](size_t part, size_t first_customer, size_t end_customer) {
+  parallel::run_parts(parts, [&](size_t part, size_t first_customer, size_t end_customer) {
     std::vector<uint32_t> slots;
     for (size_t c = first_customer; c < end_customer; ++c) {
       const uint32_t begin = offsets[c], end = offsets[c + 1];
@@ -303,7 +303,7 @@ CleanReport clean_transactions(TransactionTable& t, const CleanOptions& options,
   bool identity = kept == n;
   for (size_t j = 0; identity && j < kept; ++j) identity = order[j] == j;
   if (!identity) {
-    const std::vector<size_t> bounds = detail::even_bounds(kept, threads, 65536);
+    const std::vector<size_t> bounds = parallel::even_bounds(kept, threads, 65536);
     std::vector<Column<uint32_t>*> ids{&t.customer, &t.basket, &t.product};
     if (t.has_line_seq()) ids.push_back(&t.line_seq);
     gather(ids, order, bounds);

@@ -13,7 +13,7 @@
 #include "cltv/error.h"
 #include "cltv/time.h"
 #include "cltv/threads.h"
-#include "parallel.h"
+#include "cltv/parallel.h"
 
 namespace cltv::features {
 namespace {
@@ -377,12 +377,12 @@ FeatureMatrix build_features(const TransactionTable& t, const FeatureOptions& op
   // Pass 1: who is in the population.
   const CustomerRows groups = group_by_customer(t);
   const unsigned threads = resolve_threads(options.threads);
-  const std::vector<size_t> parts = detail::balanced_customer_bounds(groups.offsets, threads);
+  const std::vector<size_t> parts = parallel::balanced_customer_bounds(groups.offsets, threads);
   const size_t customers = groups.offsets.size() - 1;
   std::vector<uint8_t> member(customers, 0);
   std::vector<size_t> part_rows(parts.size(), 0);
   const uint64_t all_months_mask = ((uint64_t{1} << months) - 1) | (uint64_t{1} << 63);
-  detail::run_parts(parts, [&](size_t part, size_t first, size_t last) {
+  parallel::run_parts(parts, [&](size_t part, size_t first, size_t last) {
     size_t members = 0;
     for (size_t c = first; c < last; ++c) {
       // bit k-1: a line in month k; bit 62: a line before the window; bit 63: in the target period
@@ -424,7 +424,7 @@ FeatureMatrix build_features(const TransactionTable& t, const FeatureOptions& op
   m.customer.resize(m.rows);
   m.customer_ids.resize(m.rows);
   if (m.has_target) m.target_amount.assign(m.rows, 0.0);
-  detail::run_parts(parts, [&](size_t part, size_t first, size_t last) {
+  parallel::run_parts(parts, [&](size_t part, size_t first, size_t last) {
     Scratch s;
     s.slot_basket.assign(plan.months * plan.units, 0);
     s.product_quantity.assign(t.products.size(), 0.0);

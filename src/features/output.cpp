@@ -13,7 +13,7 @@
 #include "cltv/io/csv.h"
 #include "cltv/time.h"
 #include "cltv/threads.h"
-#include "parallel.h"
+#include "cltv/parallel.h"
 
 namespace cltv::features {
 namespace {
@@ -76,7 +76,7 @@ void format_blocks(const FeatureMatrix& m, unsigned threads, Sink&& sink) {
     const size_t batch = std::min<size_t>(threads, blocks - first);
     std::vector<size_t> bounds(batch + 1);
     for (size_t b = 0; b <= batch; ++b) bounds[b] = b;
-    detail::run_parts(bounds, [&](size_t b, size_t, size_t) {
+    parallel::run_parts(bounds, [&](size_t b, size_t, size_t) {
       const size_t begin = (first + b) * rows_per_block;
       buffers[b].clear();
       format_rows(m, begin, std::min(m.rows, begin + rows_per_block), buffers[b]);

@@ -1,4 +1,4 @@
-// Internal: running a function over contiguous index ranges on a few threads, and splitting
+// Running a function over contiguous index ranges on a few threads, and splitting
 // customers into ranges of about equal row counts.
 #pragma once
 
@@ -9,7 +9,7 @@
 #include <thread>
 #include <vector>
 
-namespace cltv::features::detail {
+namespace cltv::parallel {
 
 // Calls body(part, begin, end) for each [bounds[p], bounds[p+1]) on its own thread (the last on
 // the calling thread); rethrows the first exception.
@@ -59,4 +59,4 @@ std::vector<size_t> balanced_customer_bounds(const std::vector<Offset>& offsets,
   return bounds;
 }
 
-}  // namespace cltv::features::detail
+}  // namespace cltv::parallel
