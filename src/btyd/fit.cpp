@@ -1,10 +1,13 @@
 // Maximum-likelihood fitting of the "buy 'til you die" models with NLopt on log-parameters: L-BFGS
-// with analytic gradients (BG/NBD, Gamma-Gamma) or BOBYQA (Pareto/NBD), then Nelder-Mead from the best
-// point when the first method does not converge. Standard errors from the inverse Hessian of the
-// negative log-likelihood (finite differences), mapped to the natural scale by the delta method.
+// with analytic gradients (Pareto/NBD started from the BG/NBD fit's r and alpha), then Nelder-Mead
+// from the best point when the first method does not converge. Standard errors from the inverse
+// Hessian of the negative log-likelihood (differences of the gradient), mapped to the natural scale
+// by the delta method. A fit whose dropout process vanishes or whose Hessian is not positive definite
+// is flagged as a boundary solution.
 #include <nlopt.h>
 
 #include <Eigen/Dense>
+#include <algorithm>
 #include <cmath>
 #include <fmt/format.h>
 #include <limits>
@@ -19,6 +22,7 @@ namespace {
 
 constexpr double log_param_bound = 20;       // parameters within [e^-20, e^20]
 constexpr double gradient_tolerance = 1e-4;  // on the mean objective per log-parameter
+constexpr double min_dropout_share = 1e-3;   // below it the dropout process is taken as absent
 
 struct Objective {
   const detail::PreparedLikelihood& likelihood;
@@ -65,7 +69,7 @@ Attempt run(nlopt_algorithm algorithm, Objective& objective, std::vector<double>
   nlopt_set_ftol_rel(opt, 1e-13);
   nlopt_set_xtol_rel(opt, 1e-11);
   nlopt_set_maxeval(opt, max_evaluations);
-  if (algorithm == NLOPT_LN_NELDERMEAD || algorithm == NLOPT_LN_BOBYQA) {
+  if (algorithm == NLOPT_LN_NELDERMEAD) {
     const std::vector<double> step(n, 0.5);
     nlopt_set_initial_step(opt, step.data());
   }
@@ -102,53 +106,55 @@ Eigen::MatrixXd hessian(const detail::PreparedLikelihood& likelihood, const std:
                         double weight_total, double l2_penalty) {
   const size_t n = theta.size();
   Eigen::MatrixXd H(n, n);
-  auto penalty = [&](const std::vector<double>& t) {
-    double total = 0;
-    for (const double v : t) total += std::exp(2 * v);
-    return weight_total * l2_penalty * total;
-  };
-  if (likelihood.kind() != ModelKind::pnbd) {
-    constexpr double h = 1e-5;
-    std::vector<double> g_up(n), g_down(n), shifted = theta;
-    for (size_t k = 0; k < n; ++k) {
-      shifted[k] = theta[k] + h;
-      likelihood.evaluate(shifted, g_up);
-      shifted[k] = theta[k] - h;
-      likelihood.evaluate(shifted, g_down);
-      shifted[k] = theta[k];
-      for (size_t j = 0; j < n; ++j) {
-        H(static_cast<Eigen::Index>(j), static_cast<Eigen::Index>(k)) = -(g_up[j] - g_down[j]) / (2 * h);
-      }
-      H(static_cast<Eigen::Index>(k), static_cast<Eigen::Index>(k)) += 4 * weight_total * l2_penalty * std::exp(2 * theta[k]);
-    }
-    return (H + H.transpose()) / 2;
-  }
-  constexpr double h = 1e-4;
-  auto f = [&](const std::vector<double>& t) { return -likelihood.evaluate(t, {}) + penalty(t); };
-  const double center = f(theta);
-  std::vector<double> t = theta;
+  constexpr double h = 1e-5;
+  std::vector<double> g_up(n), g_down(n), shifted = theta;
   for (size_t k = 0; k < n; ++k) {
-    const auto kk = static_cast<Eigen::Index>(k);
-    t[k] = theta[k] + h;
-    const double up = f(t);
-    t[k] = theta[k] - h;
-    const double down = f(t);
-    t[k] = theta[k];
-    H(kk, kk) = (up - 2 * center + down) / (h * h);
-    for (size_t j = 0; j < k; ++j) {
-      const auto jj = static_cast<Eigen::Index>(j);
-      double corners[4];
-      for (int c = 0; c < 4; ++c) {
-        t[k] = theta[k] + ((c & 1) ? -h : h);
-        t[j] = theta[j] + ((c & 2) ? -h : h);
-        corners[c] = f(t);
-      }
-      t[k] = theta[k];
-      t[j] = theta[j];
-      H(kk, jj) = H(jj, kk) = (corners[0] - corners[1] - corners[2] + corners[3]) / (4 * h * h);
+    shifted[k] = theta[k] + h;
+    likelihood.evaluate(shifted, g_up);
+    shifted[k] = theta[k] - h;
+    likelihood.evaluate(shifted, g_down);
+    shifted[k] = theta[k];
+    for (size_t j = 0; j < n; ++j) {
+      H(static_cast<Eigen::Index>(j), static_cast<Eigen::Index>(k)) = -(g_up[j] - g_down[j]) / (2 * h);
     }
+    H(static_cast<Eigen::Index>(k), static_cast<Eigen::Index>(k)) += 4 * weight_total * l2_penalty * std::exp(2 * theta[k]);
   }
-  return H;
+  return (H + H.transpose()) / 2;
+}
+
+// Log-parameters to start from: all zero, except Pareto/NBD's r and alpha, taken from a BG/NBD fit
+// (the two models share the purchase process), with s = 1 and beta = alpha.
+std::vector<double> start_point(ModelKind kind, const WeightedRfm& data, const FitOptions& options) {
+  if (kind != ModelKind::pnbd) return std::vector<double>(kind == ModelKind::gamma_gamma ? 3 : 4, 0.0);
+  const detail::PreparedLikelihood bgnbd(ModelKind::bgnbd, data);
+  Objective objective{bgnbd, data.total_weight(), options.l2_penalty};
+  const Attempt fit = run(NLOPT_LD_LBFGS, objective, std::vector<double>(4, 0.0), options.max_evaluations);
+  if (!std::isfinite(fit.value) || fit.value >= std::numeric_limits<double>::max()) return std::vector<double>(4, 0.0);
+  return {fit.theta[0], fit.theta[1], 0.0, fit.theta[1]};
+}
+
+// The share of customers that the fitted dropout process removes: BG/NBD after the largest frequency
+// (1 - B(a, b + x) / B(a, b)), Pareto/NBD by the largest T (1 - (beta / (beta + T))^s).
+double dropout_share(ModelKind kind, const std::vector<double>& v, const WeightedRfm& data) {
+  const double x_max = *std::max_element(data.x.begin(), data.x.end());
+  const double T_max = *std::max_element(data.T.begin(), data.T.end());
+  if (kind == ModelKind::bgnbd) {
+    const double a = v[2], b = v[3];
+    return -std::expm1(std::lgamma(b + x_max) + std::lgamma(a + b) - std::lgamma(b) - std::lgamma(a + b + x_max));
+  }
+  return -std::expm1(-v[2] * std::log1p(T_max / v[3]));
+}
+
+// Why the fit lies on the boundary where dropout is not identified, or empty.
+std::string boundary_reason(ModelKind kind, const std::vector<double>& values, const WeightedRfm& data,
+                            bool hessian_positive) {
+  if (kind == ModelKind::gamma_gamma) return "";
+  const double share = dropout_share(kind, values, data);
+  std::string why;
+  if (share < min_dropout_share) why = fmt::format("the fitted dropout removes {:.2g} of customers", share);
+  if (!hessian_positive) why += std::string(why.empty() ? "" : ", ") + "the Hessian is not positive definite";
+  if (why.empty()) return "";
+  return fmt::format("dropout not identified: the model reduces to NBD ({}); try --l2-penalty", why);
 }
 
 }  // namespace
@@ -196,10 +202,9 @@ FittedModel fit_weighted(ModelKind kind, const WeightedRfm& data, TimeUnit unit,
   const detail::PreparedLikelihood likelihood(kind, data);
   const double weight_total = data.total_weight();
   Objective objective{likelihood, weight_total, options.l2_penalty};
-  const std::vector<double> start(likelihood.parameter_count(), 0.0);
+  const std::vector<double> start = start_point(kind, data, options);
 
-  const nlopt_algorithm primary = kind == ModelKind::pnbd ? NLOPT_LN_BOBYQA : NLOPT_LD_LBFGS;
-  Attempt best = run(primary, objective, start, options.max_evaluations);
+  Attempt best = run(NLOPT_LD_LBFGS, objective, start, options.max_evaluations);
   double gradient_norm = max_abs_gradient(objective, best.theta);
   bool converged = accepted(best, gradient_norm);
   bool used_fallback = false;
@@ -247,6 +252,7 @@ FittedModel fit_weighted(ModelKind kind, const WeightedRfm& data, TimeUnit unit,
   } else {
     model.convergence.status += "; Hessian not positive definite: no standard errors";
   }
+  model.convergence.boundary = boundary_reason(kind, model.values, data, llt.info() == Eigen::Success && H.allFinite());
   return model;
 }
 

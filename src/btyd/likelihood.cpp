@@ -141,7 +141,7 @@ double pnbd_log_likelihood(std::span<const double> params, double x, double t_x,
   check_params(params, 4);
   const double r = params[0], alpha = params[1], s = params[2], beta = params[3];
   const double alive = -(r + x) * std::log(alpha + T) - s * std::log(beta + T);
-  const double died = std::log(s) + detail::log_power_integral(alpha, beta, r + x, s + 1, t_x, T);
+  const double died = std::log(s) + detail::log_power_integral(alpha, beta, r + x, s + 1, t_x, T).value;
   return std::lgamma(r + x) - std::lgamma(r) + r * std::log(alpha) + s * std::log(beta) +
          detail::log_add_exp(alive, died);
 }
@@ -176,26 +176,12 @@ double PreparedLikelihood::evaluate(std::span<const double> log_params, std::spa
   switch (kind_) {
     case ModelKind::bgnbd:
       return bgnbd(log_params, gradient);
-    case ModelKind::gamma_gamma:
-      return gamma_gamma(log_params, gradient);
     case ModelKind::pnbd:
+      return pnbd(log_params, gradient);
+    case ModelKind::gamma_gamma:
       break;
   }
-  const double value = pnbd(log_params);
-  if (!gradient.empty()) {
-    // Central differences on the log scale.
-    constexpr double h = 1e-5;
-    std::vector<double> shifted(log_params.begin(), log_params.end());
-    for (size_t k = 0; k < shifted.size(); ++k) {
-      shifted[k] = log_params[k] + h;
-      const double up = pnbd(shifted);
-      shifted[k] = log_params[k] - h;
-      const double down = pnbd(shifted);
-      shifted[k] = log_params[k];
-      gradient[k] = (up - down) / (2 * h);
-    }
-  }
-  return value;
+  return gamma_gamma(log_params, gradient);
 }
 
 double PreparedLikelihood::bgnbd(std::span<const double> log_params, std::span<double> gradient) const {
@@ -274,23 +260,41 @@ double PreparedLikelihood::bgnbd(std::span<const double> log_params, std::span<d
   return total;
 }
 
-double PreparedLikelihood::pnbd(std::span<const double> log_params) const {
+// Per row: log[(alpha+T)^-(r+x) (beta+T)^-s + s I] with I the integral over (t_x, T]; the gradient is
+// each term's gradient weighted by its share of the sum.
+double PreparedLikelihood::pnbd(std::span<const double> log_params, std::span<double> gradient) const {
   const double r = std::exp(log_params[0]), alpha = std::exp(log_params[1]);
   const double s = std::exp(log_params[2]), beta = std::exp(log_params[3]);
-  std::vector<double> lg(x_values_.size());
-  const double lg_r = std::lgamma(r);
-  for (size_t u = 0; u < x_values_.size(); ++u) lg[u] = std::lgamma(r + x_values_[u]) - lg_r;
-  const double log_s = std::log(s);
-  double total = 0;
+  const double log_s = log_params[2];
+  double total = 0, g_r = 0, g_alpha = 0, g_s = 0, g_beta = 0;
   for (size_t i = 0; i < data_.size(); ++i) {
-    const double x = x_values_[x_index_[i]], t_x = data_.t_x[i], T = data_.T[i];
-    const double alive = -(r + x) * std::log(alpha + T) - s * std::log(beta + T);
-    const double died = log_s + detail::log_power_integral(alpha, beta, r + x, s + 1, t_x, T);
-    total += data_.weight[i] * (lg[x_index_[i]] + detail::log_add_exp(alive, died));
+    const double w = data_.weight[i], rx = r + x_values_[x_index_[i]], t_x = data_.t_x[i], T = data_.T[i];
+    const double log_aT = std::log(alpha + T), log_bT = std::log(beta + T);
+    const double alive = -rx * log_aT - s * log_bT;
+    const detail::LogIntegral integral = detail::log_power_integral(alpha, beta, rx, s + 1, t_x, T);
+    const double died = log_s + integral.value, log_sum = detail::log_add_exp(alive, died);
+    const double share_died = std::exp(died - log_sum), share_alive = 1 - share_died;
+    total += w * log_sum;
+    g_r += w * (share_died * integral.d_p - share_alive * log_aT);
+    g_alpha += w * (share_died * integral.d_A - share_alive * rx / (alpha + T));
+    g_s += w * (share_died * (1 / s + integral.d_q) - share_alive * log_bT);
+    g_beta += w * (share_died * integral.d_B - share_alive * s / (beta + T));
   }
+  const double lg_r = std::lgamma(r), psi_r = detail::digamma(r);
   double weight_total = 0;
-  for (const double w : x_weight_) weight_total += w;
-  return total + weight_total * (r * log_params[1] + s * log_params[3]);
+  for (size_t u = 0; u < x_values_.size(); ++u) {
+    total += x_weight_[u] * (std::lgamma(r + x_values_[u]) - lg_r);
+    g_r += x_weight_[u] * (detail::digamma(r + x_values_[u]) - psi_r);
+    weight_total += x_weight_[u];
+  }
+  total += weight_total * (r * log_params[1] + s * log_params[3]);
+  if (!gradient.empty()) {
+    gradient[0] = r * (g_r + weight_total * log_params[1]);
+    gradient[1] = alpha * (g_alpha + weight_total * r / alpha);
+    gradient[2] = s * (g_s + weight_total * log_params[3]);
+    gradient[3] = beta * (g_beta + weight_total * s / beta);
+  }
+  return total;
 }
 
 double PreparedLikelihood::gamma_gamma(std::span<const double> log_params, std::span<double> gradient) const {

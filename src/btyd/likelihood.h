@@ -21,7 +21,7 @@ class PreparedLikelihood {
 
  private:
   double bgnbd(std::span<const double> log_params, std::span<double> gradient) const;
-  double pnbd(std::span<const double> log_params) const;
+  double pnbd(std::span<const double> log_params, std::span<double> gradient) const;
   double gamma_gamma(std::span<const double> log_params, std::span<double> gradient) const;
 
   ModelKind kind_;

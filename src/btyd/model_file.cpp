@@ -39,7 +39,8 @@ json payload(const FittedModel& model) {
                 {"status", model.convergence.status},
                 {"used_fallback", model.convergence.used_fallback},
                 {"evaluations", model.convergence.evaluations},
-                {"gradient_norm", number_or_null(model.convergence.gradient_norm)}}}};
+                {"gradient_norm", number_or_null(model.convergence.gradient_norm)},
+                {"boundary", model.convergence.boundary}}}};
 }
 
 }  // namespace
@@ -56,6 +57,7 @@ std::string model_summary_text(const FittedModel& model) {
                      model.convergence.converged ? "converged" : "NOT converged", model.convergence.method,
                      model.convergence.status, model.convergence.evaluations,
                      model.convergence.used_fallback ? ", after the fallback method" : "");
+  if (!model.convergence.boundary.empty()) out += fmt::format("  BOUNDARY: {}\n", model.convergence.boundary);
   return out;
 }
 
@@ -114,6 +116,7 @@ FittedModel load_model(const std::string& path) {
     model.convergence.evaluations = c.at("evaluations").get<int>();
     model.convergence.gradient_norm = c.at("gradient_norm").is_null() ? std::numeric_limits<double>::quiet_NaN()
                                                                        : c.at("gradient_norm").get<double>();
+    model.convergence.boundary = c.value("boundary", std::string());  // absent in files before the flag
     return model;
   } catch (const json::exception& e) {
     throw_model(fmt::format("'{}' is not a valid btyd model file: {}", path, e.what()), hint);

@@ -32,7 +32,7 @@ double bgnbd_log_dropout_odds(double r, double alpha, double a, double b, double
 void pnbd_terms(const FittedModel& m, double x, double t_x, double T, double& alive, double& died) {
   const double r = m.values[0], alpha = m.values[1], s = m.values[2], beta = m.values[3];
   alive = -(r + x) * std::log(alpha + T) - s * std::log(beta + T);
-  died = std::log(s) + detail::log_power_integral(alpha, beta, r + x, s + 1, t_x, T);
+  died = std::log(s) + detail::log_power_integral(alpha, beta, r + x, s + 1, t_x, T).value;
 }
 
 // (1 - ((beta+T)/(beta+T+t))^(s-1)) / (s-1), with its limit log((beta+T+t)/(beta+T)) at s = 1.
@@ -128,7 +128,7 @@ double p_any_purchase(const FittedModel& model, double t, double x, double t_x, 
   const double s = model.values[2], beta = model.values[3];
   const double A = alpha + T, B = beta + T;
   const double log_value = std::log(r + x) + (r + x) * std::log(A) + s * std::log(B) +
-                           detail::log_power_integral(A, B, r + x + 1, s, 0, t);
+                           detail::log_power_integral(A, B, r + x + 1, s, 0, t).value;
   return alive * std::min(1.0, std::exp(log_value));
 }
 

@@ -1,8 +1,10 @@
 // Tests of the maximum-likelihood fits: the published CDNOW estimates (BG/NBD, Pareto/NBD,
-// Gamma-Gamma), weights equal to repeated rows, the L2 penalty, degenerate data and bad input.
+// Gamma-Gamma), weights equal to repeated rows, the L2 penalty, boundary solutions on simulated
+// customers who never drop out, degenerate data and bad input.
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <random>
 
 #include "cltv/btyd/models.h"
 #include "cltv/btyd/rfm.h"
@@ -19,6 +21,7 @@ void expect_params(const FittedModel& model, const std::vector<double>& expected
     EXPECT_TRUE(std::isfinite(model.standard_errors[k]) && model.standard_errors[k] > 0) << model.names[k];
   }
   EXPECT_TRUE(model.convergence.converged) << model.convergence.status;
+  EXPECT_EQ(model.convergence.boundary, "");
 }
 
 TEST(BtydFit, BgnbdOnCdnowMatchesFaderHardieLee2005) {
@@ -81,6 +84,41 @@ TEST(BtydFit, WeightsEqualRepeatedRowsAndPenaltyShrinks) {
   EXPECT_LE(shrunk.log_likelihood, plain.log_likelihood + 1e-9);
 }
 
+// Poisson purchasers who never drop out: rate ~ Gamma(shape 0.8, rate 10) per day, first purchase
+// at day 0, observed for T uniform on [30, 400] days. x and t_x from the simulated purchase times.
+RfmTable immortal_customers(size_t n) {
+  std::mt19937_64 rng(12);
+  std::gamma_distribution<double> rate(0.8, 1.0 / 10);
+  std::uniform_real_distribution<double> age(30, 400);
+  RfmTable rfm = table({}, {}, {});
+  for (size_t i = 0; i < n; ++i) {
+    const double lambda = rate(rng), T = std::floor(age(rng));
+    std::exponential_distribution<double> gap(lambda);
+    double t = 0, x = 0, t_x = 0;
+    while ((t += gap(rng)) <= T) {
+      x += 1;
+      t_x = t;
+    }
+    rfm.frequency.push_back(x);
+    rfm.recency.push_back(t_x);
+    rfm.T.push_back(T);
+    rfm.ids.push_back(std::to_string(i));
+  }
+  return rfm;
+}
+
+TEST(BtydFit, NoDropoutInTheDataIsReportedAsABoundary) {
+  const RfmTable rfm = immortal_customers(3000);
+  for (const ModelKind kind : {ModelKind::bgnbd, ModelKind::pnbd}) {
+    const FittedModel model = fit_model(kind, rfm, TimeUnit::days, {});
+    EXPECT_NE(model.convergence.boundary.find("dropout not identified: the model reduces to NBD"), std::string::npos)
+        << to_string(kind) << ": " << model.convergence.boundary;
+    // The purchase process is still recovered: r / alpha near the simulated mean rate 0.08 per day.
+    EXPECT_NEAR(model.values[0] / model.values[1], 0.08, 0.01) << to_string(kind);
+    for (const double v : model.values) EXPECT_TRUE(std::isfinite(v)) << to_string(kind);
+  }
+}
+
 TEST(BtydFit, DegenerateDataGivesFiniteParametersAndHonestStatus) {
   // Nobody repeats: the likelihood has no interior maximum; the fit must not produce NaN.
   const RfmTable rfm = table({0, 0, 0, 0}, {0, 0, 0, 0}, {10, 20, 30, 40});
@@ -92,10 +130,8 @@ TEST(BtydFit, DegenerateDataGivesFiniteParametersAndHonestStatus) {
   }
   // A heavy buyer with a very long T among ordinary customers.
   const RfmTable heavy = table({5000, 0, 1, 2, 0, 3}, {9990, 0, 100, 400, 0, 800}, {10000, 500, 900, 1000, 20, 1200});
-  FitOptions short_run;  // the Pareto/NBD optimum of this data lies at the parameter bounds: keep it brief
-  short_run.max_evaluations = 200;
   for (const ModelKind kind : {ModelKind::bgnbd, ModelKind::pnbd}) {
-    const FittedModel model = fit_model(kind, heavy, TimeUnit::days, short_run);
+    const FittedModel model = fit_model(kind, heavy, TimeUnit::days, {});
     for (const double v : model.values) EXPECT_TRUE(std::isfinite(v) && v > 0) << to_string(kind);
     EXPECT_TRUE(std::isfinite(model.log_likelihood)) << to_string(kind);
   }

@@ -32,8 +32,10 @@ double pnbd_by_quadrature(double r, double alpha, double s, double beta, double 
 }
 
 TEST(BtydLikelihood, ParetoNbdMatchesNumericalIntegration) {
+  // The last two lie where dropout vanishes (beta / alpha ~ 1e4 to 1e6), evaluated by quadrature.
   const std::vector<std::vector<double>> params = {{0.553, 10.58, 0.606, 11.67}, {0.55, 3.0, 0.6, 15.0},
-                                                   {1.5, 20.0, 0.3, 2.0}, {0.2, 5.0, 2.5, 5.0}};
+                                                   {1.5, 20.0, 0.3, 2.0},        {0.2, 5.0, 2.5, 5.0},
+                                                   {0.76, 69.6, 0.004, 1.1e6},   {0.3, 0.5, 4.5e-6, 4.0e4}};
   const std::vector<std::vector<double>> rows = {{0, 0, 38.86}, {2, 30.43, 38.86}, {7, 5, 30}, {1, 0.5, 80}, {3, 10, 10}};
   for (const auto& p : params) {
     for (const auto& row : rows) {
@@ -107,6 +109,13 @@ TEST(BtydLikelihood, GradientsMatchFiniteDifferences) {
   expect_gradient_matches_differences(ModelKind::bgnbd, data, {std::log(0.4), std::log(6.0), std::log(0.9), std::log(2.5)}, 1e-6);
   expect_gradient_matches_differences(ModelKind::bgnbd, data, {std::log(2.0), std::log(0.5), std::log(3.0), std::log(0.2)}, 1e-6);
   expect_gradient_matches_differences(ModelKind::pnbd, data, {std::log(0.4), std::log(6.0), std::log(0.9), std::log(2.5)}, 1e-5);
+  // Pareto/NBD near the boundary (quadrature) and with a heavy buyer.
+  expect_gradient_matches_differences(ModelKind::pnbd, data, {std::log(0.76), std::log(69.6), std::log(4.5e-6), std::log(4e5)}, 1e-5);
+  expect_gradient_matches_differences(ModelKind::pnbd, data, {std::log(0.3), std::log(0.5), std::log(0.01), std::log(3e4)}, 1e-5);
+  const WeightedRfm heavy = collapse_rfm(std::vector<double>{5000, 3, 0, 1}, std::vector<double>{9990, 400, 0, 10},
+                                         std::vector<double>{10000, 1000, 500, 20});
+  expect_gradient_matches_differences(ModelKind::pnbd, heavy, {std::log(0.553), std::log(10.58), std::log(0.606), std::log(11.67)}, 1e-5);
+  expect_gradient_matches_differences(ModelKind::pnbd, heavy, {std::log(0.8), std::log(70.0), std::log(0.004), std::log(1e6)}, 1e-5);
   const WeightedRfm spend = collapse_spend(std::vector<double>{1, 2, 5, 0, 2}, std::vector<double>{10, 35, 12.5, 0, 35});
   EXPECT_EQ(spend.size(), 3u);  // x = 0 dropped, the two (2, 35) rows collapsed
   expect_gradient_matches_differences(ModelKind::gamma_gamma, spend, {std::log(6.0), std::log(3.7), std::log(15.0)}, 1e-6);

@@ -22,7 +22,7 @@ FittedModel sample_model() {
   m.log_likelihood = -9595.0;
   m.customers = 2357;
   m.distinct_rows = 1500;
-  m.convergence = {true, "BOBYQA", "NLOPT_XTOL_REACHED", false, 300, 1e-7};
+  m.convergence = {true, "LBFGS", "NLOPT_XTOL_REACHED", false, 300, 1e-7, "dropout not identified: the model reduces to NBD"};
   return m;
 }
 
@@ -47,7 +47,8 @@ TEST(BtydModelFile, RoundTripsExactly) {
   EXPECT_EQ(back.standard_errors[0], 0.05);
   EXPECT_TRUE(std::isnan(back.standard_errors[2]));
   EXPECT_EQ(back.log_likelihood, m.log_likelihood);
-  EXPECT_EQ(back.convergence.method, "BOBYQA");
+  EXPECT_EQ(back.convergence.method, "LBFGS");
+  EXPECT_EQ(back.convergence.boundary, m.convergence.boundary);
   EXPECT_NE(test::read_file(dir.path("m.json")).find("\"beta\""), std::string::npos);
 }
 

@@ -1,7 +1,7 @@
 // The "buy 'til you die" models as maximum-likelihood fits: BG/NBD (Fader, Hardie and Lee 2005),
 // Pareto/NBD (Schmittlein, Morrison and Colombo 1987) and the Gamma-Gamma spend model (Fader, Hardie
 // and Lee 2005). Identical rows are collapsed into weights; parameters are fitted on the log scale
-// with NLopt, with a fallback method when the first does not converge.
+// with NLopt, with a fallback method when the first does not converge; boundary solutions are flagged.
 #pragma once
 
 #include <cstddef>
@@ -40,8 +40,7 @@ double pnbd_log_likelihood(std::span<const double> params, double x, double t_x,
 double gamma_gamma_log_likelihood(std::span<const double> params, double x, double zbar);
 
 // Weighted total log-likelihood at LOG_PARAMS (natural logarithms of the parameters). When GRADIENT
-// is not empty it receives the derivatives with respect to the log-parameters (analytic for BG/NBD
-// and Gamma-Gamma, central differences for Pareto/NBD).
+// is not empty it receives the (analytic) derivatives with respect to the log-parameters.
 double total_log_likelihood(ModelKind kind, const WeightedRfm& data, std::span<const double> log_params,
                             std::span<double> gradient);
 
@@ -58,6 +57,9 @@ struct Convergence {
   bool used_fallback = false;
   int evaluations = 0;  // objective evaluations over all attempts
   double gradient_norm = 0;  // max |d mean objective / d log-parameter| at the kept parameters
+  // BG/NBD and Pareto/NBD: empty for an interior optimum; else why the fit lies on the boundary where
+  // the data cannot identify dropout ("dropout not identified: the model reduces to NBD (...)").
+  std::string boundary;
 };
 
 struct FittedModel {
