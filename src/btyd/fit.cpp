@@ -154,7 +154,10 @@ std::string boundary_reason(ModelKind kind, const std::vector<double>& values, c
   if (share < min_dropout_share) why = fmt::format("the fitted dropout removes {:.2g} of customers", share);
   if (!hessian_positive) why += std::string(why.empty() ? "" : ", ") + "the Hessian is not positive definite";
   if (why.empty()) return "";
-  return fmt::format("dropout not identified: the model reduces to NBD ({}); try --l2-penalty", why);
+  return fmt::format(
+      "dropout not identified: the model reduces to NBD ({}); a BG/NBD with an L2 penalty (--l2-penalty, or "
+      "--btyd-penalty for the spend models) identifies it, see docs/models/btyd.md",
+      why);
 }
 
 }  // namespace
