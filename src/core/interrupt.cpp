@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
 #include <map>
 #include <mutex>
@@ -31,15 +32,25 @@ sigset_t termination_signals() {
   return set;
 }
 
+void remove_until_gone(const std::string& path) {
+  for (int attempt = 0; attempt < 200; ++attempt) {
+    std::error_code ignored;
+    std::filesystem::remove_all(path, ignored);
+    if (!std::filesystem::exists(path, ignored)) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));  // a writer that was mid-way shows up now
+      if (!std::filesystem::exists(path, ignored)) return;
+    }
+  }
+}
+
 void wait_and_clean_up(sigset_t set) {
   int signal = 0;
   if (sigwait(&set, &signal) != 0) return;
   Registry& r = registry();
   const std::lock_guard lock(r.mutex);  // held until exit: nothing registers or unregisters meanwhile
-  for (const auto& [id, path] : r.paths) {
-    std::error_code ignored;
-    std::filesystem::remove_all(path, ignored);
-  }
+  // Other threads keep running until _exit and may still be writing into a path (recreating it, or
+  // making remove_all fail on a directory that is not empty): remove until it stays gone.
+  for (const auto& [id, path] : r.paths) remove_until_gone(path);
   _exit(128 + signal);
 }
 

@@ -34,7 +34,9 @@ using nlohmann::ordered_json;
 
 // Claims a run name under RUNS by creating its "<name>.incomplete" directory (a second run within
 // the same second, even a concurrent one, gets a suffix). Returns the name.
-std::string claim_run_id(const fs::path& runs) {
+// Creates RUNS/<id>.incomplete for a new run id. GUARD registers the directory for removal on a
+// termination signal before it exists, so no signal can leave it behind.
+std::string claim_run_id(const fs::path& runs, std::optional<RemoveOnSignal>& guard) {
   std::error_code error;
   fs::create_directories(runs, error);
   if (error) {
@@ -44,7 +46,10 @@ std::string claim_run_id(const fs::path& runs) {
   for (int n = 1;; ++n) {
     const std::string id = n == 1 ? base : fmt::format("{}-{}", base, n);
     if (fs::exists(runs / id)) continue;
-    if (fs::create_directory(runs / (id + storage::incomplete_run_suffix), error)) return id;
+    const fs::path dir = runs / (id + storage::incomplete_run_suffix);
+    guard.emplace(dir.string());
+    if (fs::create_directory(dir, error)) return id;
+    guard.reset();
     if (error) throw_io(fmt::format("cannot create a run directory in '{}': {}", runs.string(), error.message()));
   }
 }
@@ -211,11 +216,10 @@ class Run {
   Run(const RunOptions& options, RunLog& log, storage::Location source)
       : options_(options), log_(log), source_(std::move(source)) {
     const fs::path runs = fs::path(options.work) / "runs";
-    outcome_.run_id = claim_run_id(runs);
+    outcome_.run_id = claim_run_id(runs, remove_on_signal_);
     final_dir_ = runs / outcome_.run_id;
     dir_ = runs / (outcome_.run_id + storage::incomplete_run_suffix);
     remove_incomplete_.dir = dir_;
-    remove_on_signal_.emplace(dir_.string());
     manifest_["run"] = outcome_.run_id;
     manifest_["created_utc"] = format_utc(std::chrono::system_clock::now(), "%Y-%m-%dT%H:%M:%SZ");
     manifest_["cltv_version"] = version;
