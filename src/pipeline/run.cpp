@@ -288,6 +288,7 @@ class Run {
     const TrainOutcome t = fit_and_evaluate(options_.model, options_.model_flags, true, splits, experiment_, model);
     save_trained_model(bundle_dir(), *model, t, splits, experiment_, options_.model_flags, data.input_sha256);
     for (const auto& m : t.metrics) metrics_[m.name] = eval::metrics_to_json(m.metrics);
+    for (const auto& warning : t.fit.warnings) log_.note("WARNING: " + warning);
     RunLog::Counts counts{{"model", options_.model}, {"fit", fmt::format("{:.2f} s", t.fit_seconds)}};
     if (!t.fit.curve.empty()) counts.emplace_back("best step", fmt::format("{}/{}", t.fit.best_step, t.fit.curve.size()));
     log_.end_step(counts);

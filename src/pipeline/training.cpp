@@ -150,6 +150,9 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
+// A metric for the text tables: 4 decimals, or "-" when undefined.
+std::string metric_cell(const std::optional<double>& value) { return value ? fmt::format("{:.4f}", *value) : "-"; }
+
 // The evaluation's charts in DIR: predicted against actual, deciles, the gain chart, reliability of
 // P(buy) and P(fall a level), and for "buy 'til you die" models the calibration-versus-holdout chart.
 void plot_evaluation(const models::Dataset& set, const models::Prediction& p, const eval::LevelCuts& levels,
@@ -234,7 +237,7 @@ void save_trained_model(const std::string& out, const models::Model& model, cons
   pipeline["split"] = splits.description;
   pipeline["seed"] = options.split.seed;
   pipeline["hyperparameters"] = flags.given();
-  pipeline["fit"] = {{"loss", outcome.fit.loss_name}, {"best_step", outcome.fit.best_step},
+  pipeline["fit"] = {{"loss", outcome.fit.loss_name}, {"best_step", outcome.fit.best_step}, {"warnings", outcome.fit.warnings},
                      {"steps", outcome.fit.curve.size()}, {"seconds", outcome.fit_seconds}};
   ordered_json metrics = ordered_json::object();
   for (const auto& m : outcome.metrics) metrics[m.name] = eval::metrics_to_json(m.metrics);
@@ -325,12 +328,13 @@ ExperimentOptions bundle_settings(const storage::BundleInfo& info) {
 std::string train_text(const TrainOutcome& o, const std::string& out) {
   std::string text = fmt::format("model {} trained in {:.2f} s ({} steps, best {}; {})\n", o.model, o.fit_seconds,
                                  o.fit.curve.size(), o.fit.best_step, o.split_description);
-  text += fmt::format("{:<6} {:>8} {:>11} {:>11} {:>12} {:>10} {:>9} {:>9}\n", "set", "n", "mae_log1p", "rmse_log1p",
-                      "mae", "gini_norm", "spearman", "level_acc");
+  for (const auto& warning : o.fit.warnings) text += fmt::format("WARNING: {}\n", warning);
+  text += fmt::format("{:<6} {:>8} {:>10} {:>10} {:>9} {:>9} {:>8} {:>8} {:>8} {:>9}\n", "set", "n", "mae_log1p",
+                      "gini_norm", "level_acc", "exp/act", "cover80", "buy_ece", "down_auc", "down_ece");
   for (const auto& [name, m] : o.metrics) {
-    text += fmt::format("{:<6} {:>8} {:>11.4f} {:>11.4f} {:>12.2f} {:>10} {:>9} {:>9.4f}\n", name, m.n, m.mae_log1p,
-                        m.rmse_log1p, m.mae, m.gini_normalized ? fmt::format("{:.4f}", *m.gini_normalized) : "-",
-                        m.spearman ? fmt::format("{:.4f}", *m.spearman) : "-", m.level_accuracy);
+    text += fmt::format("{:<6} {:>8} {:>10.4f} {:>10} {:>9.4f} {:>9} {:>8} {:>8} {:>8} {:>9}\n", name, m.n, m.mae_log1p,
+                        metric_cell(m.gini_normalized), m.level_accuracy, metric_cell(m.total_ratio_expected), metric_cell(m.coverage_80),
+                        metric_cell(m.p_buy_ece), metric_cell(m.p_down_auc), metric_cell(m.p_down_ece));
   }
   if (!out.empty()) text += fmt::format("saved to {}\n", out);
   return text;
@@ -343,6 +347,7 @@ std::string train_json(const TrainOutcome& o, const std::string& out) {
   j["fit_seconds"] = o.fit_seconds;
   j["steps"] = o.fit.curve.size();
   j["best_step"] = o.fit.best_step;
+  j["warnings"] = o.fit.warnings;
   for (const auto& [name, m] : o.metrics) j["metrics"][name] = eval::metrics_to_json(m);
   if (!out.empty()) j["out"] = out;
   return j.dump(2) + "\n";
@@ -362,11 +367,13 @@ std::string compare_text(const std::vector<TrainOutcome>& rows, const std::strin
   int rank = 1;
   for (const auto* r : order) {
     const eval::Metrics& m = test_of(r);
-    auto opt = [](const std::optional<double>& v) { return v ? fmt::format("{:.4f}", *v) : std::string("-"); };
     text += fmt::format("{:<4} {:<10} {:>10.4f} {:>10} {:>9} {:>9.4f} {:>9} {:>8} {:>8} {:>8} {:>10} {:>7.2f}\n",
-                        rank++, r->model, m.mae_log1p, opt(m.gini_normalized), opt(m.spearman), m.level_accuracy,
-                        opt(m.total_ratio_expected), opt(m.coverage_80), opt(m.p_buy_ece), opt(m.p_down_auc),
-                        opt(m.p_down_ece), r->fit_seconds);
+                        rank++, r->model, m.mae_log1p, metric_cell(m.gini_normalized), metric_cell(m.spearman), m.level_accuracy,
+                        metric_cell(m.total_ratio_expected), metric_cell(m.coverage_80), metric_cell(m.p_buy_ece), metric_cell(m.p_down_auc),
+                        metric_cell(m.p_down_ece), r->fit_seconds);
+  }
+  for (const auto& r : rows) {
+    for (const auto& warning : r.fit.warnings) text += fmt::format("WARNING ({}): {}\n", r.model, warning);
   }
   return text;
 }
@@ -376,7 +383,10 @@ std::string compare_json(const std::vector<TrainOutcome>& rows, const std::strin
   j["split"] = split_description;
   j["models"] = ordered_json::array();
   for (const auto& r : rows) {
-    ordered_json row = {{"model", r.model}, {"fit_seconds", r.fit_seconds}, {"best_step", r.fit.best_step}};
+    ordered_json row = {{"model", r.model},
+                        {"fit_seconds", r.fit_seconds},
+                        {"best_step", r.fit.best_step},
+                        {"warnings", r.fit.warnings}};
     for (const auto& [name, m] : r.metrics) row["metrics"][name] = eval::metrics_to_json(m);
     j["models"].push_back(row);
   }

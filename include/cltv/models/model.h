@@ -66,6 +66,9 @@ struct FitReport {
   std::string loss_name;  // e.g. "mae_log1p"
   int best_step = 0;      // the step whose parameters were kept
   std::vector<std::pair<std::string, double>> feature_importance;  // when the model has one
+  // What a user must know about the fit, e.g. a "buy 'til you die" fit on the boundary where
+  // dropout is not identified.
+  std::vector<std::string> warnings{};
 };
 
 class Model {

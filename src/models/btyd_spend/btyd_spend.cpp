@@ -77,6 +77,9 @@ class BtydSpendModel final : public Model {
     report.loss_name = "neg_log_likelihood_per_customer";
     report.curve.push_back({1, -purchase_.log_likelihood / std::max(1.0, purchase_.customers), NAN});
     report.best_step = 1;
+    if (!purchase_.convergence.boundary.empty()) {
+      report.warnings.push_back(fmt::format("{}: {}", btyd::to_string(purchase_.kind), purchase_.convergence.boundary));
+    }
     return report;
   }
 
