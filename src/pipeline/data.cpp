@@ -222,4 +222,25 @@ std::string check_unit_coverage(const PreparedData& data, const features::Featur
   return "WARNING: " + message + "; scored anyway (--allow-unit-mismatch)";
 }
 
+models::Dataset stack_datasets(const std::vector<models::Dataset>& parts) {
+  if (parts.empty()) throw_internal("stack_datasets needs at least one part");
+  using Column = std::vector<double> models::Dataset::*;
+  static constexpr Column per_row[] = {&models::Dataset::features,      &models::Dataset::target_amount,
+                                       &models::Dataset::target_log1p,  &models::Dataset::target_purchases,
+                                       &models::Dataset::window_amount, &models::Dataset::frequency,
+                                       &models::Dataset::recency,       &models::Dataset::age,
+                                       &models::Dataset::monetary};
+  models::Dataset out = parts.back();  // columns, history and horizon
+  out.rows = 0;
+  out.customer_ids.clear();
+  for (const Column column : per_row) (out.*column).clear();
+  for (const models::Dataset& part : parts) {
+    if (part.feature_names != out.feature_names) throw_internal("stacked windows have different feature columns");
+    out.rows += part.rows;
+    out.customer_ids.insert(out.customer_ids.end(), part.customer_ids.begin(), part.customer_ids.end());
+    for (const Column column : per_row) (out.*column).insert((out.*column).end(), (part.*column).begin(), (part.*column).end());
+  }
+  return out;
+}
+
 }  // namespace cltv::pipeline

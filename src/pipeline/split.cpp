@@ -38,6 +38,24 @@ std::pair<std::vector<size_t>, std::vector<size_t>> hold_out(size_t n, double fr
   return {rest, held_rows};
 }
 
+// The training windows before TRAIN_AS_OF, oldest first: monthly as-of dates back from it while
+// their feature window starts within the data, at most COUNT - 1 of them (COUNT 0: all).
+std::vector<models::Dataset> earlier_windows(const PreparedData& data, const features::FeatureOptions& features,
+                                             int64_t train_as_of, int64_t count) {
+  const int64_t first_day = floor_div(data.first_time, seconds_per_day) * seconds_per_day;
+  const auto months = static_cast<int>(features.feature_months);
+  std::vector<int64_t> as_ofs;
+  for (int back = 1; count == 0 || back < count; ++back) {
+    const int64_t as_of = add_months(train_as_of, -back);
+    if (add_months(as_of, -months) < first_day) break;
+    as_ofs.push_back(as_of);
+  }
+  std::reverse(as_ofs.begin(), as_ofs.end());
+  std::vector<models::Dataset> windows;
+  for (const int64_t as_of : as_ofs) windows.push_back(make_target_dataset(data, features, as_of, "--train-windows"));
+  return windows;
+}
+
 }  // namespace
 
 void declare_split_params(ParamSet& params, SplitOptions& options) {
@@ -48,6 +66,10 @@ void declare_split_params(ParamSet& params, SplitOptions& options) {
   params.add_date("valid-as-of", options.valid_as_of, false,
                   "time split: as-of date of the validation window (default: a random 20% of the training customers)");
   params.add_date("test-as-of", options.test_as_of, false, "time split: as-of date of the test window");
+  params.add_int("train-windows", options.train_windows, 1, 0, 600,
+                 "time split: train on the windows at --train-as-of and the N-1 months before it, stacked, each with "
+                 "features and target from the data before its own as-of (0: every month whose feature window the "
+                 "data covers)");
   params.add_date("as-of", options.as_of, false, "random split: as-of date of the one window");
   params.add_int("seed", options.seed, 0, 0, INT64_MAX, "seed of the random split, validation sample and model");
 }
@@ -95,18 +117,24 @@ Splits make_splits(const PreparedData& data, const features::FeatureOptions& fea
     }
   }
 
+  std::vector<models::Dataset> windows = earlier_windows(data, features, train_as_of, options.train_windows);
+  const size_t window_count = windows.size() + 1;
   models::Dataset train = make_target_dataset(data, features, train_as_of, "--train-as-of");
   if (options.valid_as_of) {
     s.valid = make_target_dataset(data, features, *options.valid_as_of, "--valid-as-of");
-    s.train = std::move(train);
+    windows.push_back(std::move(train));
   } else {
     const auto [train_rows, valid_rows] = hold_out(train.rows, 0.2, seed + 1);
     s.valid = subset(train, valid_rows);
-    s.train = subset(train, train_rows);
+    windows.push_back(subset(train, train_rows));
   }
+  s.train = stack_datasets(windows);
   if (options.test_as_of) s.test = make_target_dataset(data, features, *options.test_as_of, "--test-as-of");
+  const std::string stacked =
+      window_count == 1 ? std::string() : fmt::format(" and the {} months before it, stacked", window_count - 1);
   s.description = fmt::format(
-      "time split: train at {}, valid {}, test {}: {} train, {} valid, {} test rows", format_date(train_as_of),
+      "time split: train at {}{}, valid {}, test {}: {} train, {} valid, {} test rows", format_date(train_as_of),
+      stacked,
       options.valid_as_of ? "at " + format_date(*options.valid_as_of) : std::string("on 20% of the training customers"),
       options.test_as_of ? "at " + format_date(*options.test_as_of) : std::string("none"), s.train.rows, s.valid.rows,
       s.test.rows);

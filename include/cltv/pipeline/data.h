@@ -38,6 +38,10 @@ models::Dataset make_target_dataset(const PreparedData& data, features::FeatureO
 
 // The rows ROWS of DATA, in that order.
 models::Dataset subset(const models::Dataset& data, const std::vector<size_t>& rows);
+// The rows of every part in order, as one training set (windows at successive as-of dates). The
+// parts must have the same feature columns; the history the probabilistic models fit on and the
+// horizon are the last part's.
+models::Dataset stack_datasets(const std::vector<models::Dataset>& parts);
 
 // The default as-of for scoring: the first day after the data's last complete month (a month is
 // complete when the data reaches its last day), so no feature month is partial.

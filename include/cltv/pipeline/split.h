@@ -17,10 +17,13 @@ struct SplitOptions {
   std::string split = "time";
   std::optional<int64_t> train_as_of, valid_as_of, test_as_of;  // time split
   std::optional<int64_t> as_of;                                // random split
+  // Time split: training windows stacked, at --train-as-of and the months before it (0: every
+  // month whose feature window the data covers).
+  int64_t train_windows = 1;
   int64_t seed = 0;
 };
 
-// Declares --split, --train-as-of, --valid-as-of, --test-as-of, --as-of and --seed.
+// Declares --split, --train-as-of, --valid-as-of, --test-as-of, --train-windows, --as-of and --seed.
 void declare_split_params(ParamSet& params, SplitOptions& options);
 
 struct Splits {
@@ -29,7 +32,9 @@ struct Splits {
 };
 
 // Builds the sets; REQUIRE_TEST makes a missing test window a config error. Without --valid-as-of
-// the time split validates on a seeded random 20% of the training window's customers.
+// the time split validates on a seeded random 20% of the training window's customers. With
+// --train-windows, the earlier windows' rows (each with features and target from the data before
+// its own as-of, so nothing after --train-as-of's target period) are stacked under the training rows.
 Splits make_splits(const PreparedData& data, const features::FeatureOptions& features,
                    const SplitOptions& options, bool require_test);
 
