@@ -148,9 +148,16 @@ ScoredCustomers score(const storage::LoadedBundle& bundle, const PreparedData& d
 nlohmann::ordered_json field_json(const std::string& column, const std::string& value) {
   if (column == "customer_id") return value;
   if (value.empty()) return nullptr;
+  const char* const last = value.data() + value.size();
+  int64_t whole = 0;
+  if (const auto parsed = std::from_chars(value.data(), last, whole); parsed.ec == std::errc() && parsed.ptr == last) {
+    return whole;  // levels stay integers
+  }
   double number = 0;
-  const auto [end, error] = std::from_chars(value.data(), value.data() + value.size(), number);
-  if (error == std::errc() && end == value.data() + value.size() && std::isfinite(number)) return number;
+  if (const auto parsed = std::from_chars(value.data(), last, number);
+      parsed.ec == std::errc() && parsed.ptr == last && std::isfinite(number)) {
+    return number;
+  }
   return value;
 }
 

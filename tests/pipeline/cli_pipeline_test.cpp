@@ -94,7 +94,7 @@ TEST_F(PipelineCli, PredictQueryAndEvaluate) {
   EXPECT_EQ(row["customer_id"], first_id);
   EXPECT_TRUE(row["customer_id"].is_string());
   EXPECT_TRUE(row["expected_spend"].is_number());  // numbers as numbers
-  EXPECT_TRUE(row["current_level"].is_number());
+  EXPECT_TRUE(row["current_level"].is_number_integer());
   EXPECT_TRUE(row["trend"].is_string());
   const auto missing = run_cli({"query", "--predictions", out, "--customer", "no-such-customer"});
   EXPECT_EQ(missing.exit_code, 1);
