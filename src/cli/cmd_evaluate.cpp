@@ -36,12 +36,11 @@ Command make_evaluate_command() {
       fmt::print("model {} on the window at {}: {} customers\n", outcome.model_kind, outcome.as_of, m.n);
       fmt::print("mae_log1p {:.4f}  rmse_log1p {:.4f}  mae {:.2f}  median_abs_error {:.2f}  level_accuracy {:.4f}\n",
                  m.mae_log1p, m.rmse_log1p, m.mae, m.median_abs_error, m.level_accuracy);
-      auto opt = [](const std::optional<double>& v) { return v ? fmt::format("{:.4f}", *v) : std::string("-"); };
-      fmt::print("gini_normalized {}  spearman {}  p_buy_auc {}  total_ratio {}\n", opt(m.gini_normalized),
-                 opt(m.spearman), opt(m.p_buy_auc), opt(m.total_ratio));
+      fmt::print("gini_normalized {}  spearman {}  p_buy_auc {}  total_ratio {}\n", eval::metric_cell(m.gini_normalized),
+                 eval::metric_cell(m.spearman), eval::metric_cell(m.p_buy_auc), eval::metric_cell(m.total_ratio));
       fmt::print("total_ratio_expected {}  coverage_80 {}  p_buy_brier {}  p_buy_ece {}  p_down_auc {}  p_down_ece {}\n",
-                 opt(m.total_ratio_expected), opt(m.coverage_80), opt(m.p_buy_brier), opt(m.p_buy_ece),
-                 opt(m.p_down_auc), opt(m.p_down_ece));
+                 eval::metric_cell(m.total_ratio_expected), eval::metric_cell(m.coverage_80), eval::metric_cell(m.p_buy_brier), eval::metric_cell(m.p_buy_ece),
+                 eval::metric_cell(m.p_down_auc), eval::metric_cell(m.p_down_ece));
       fmt::print("{:>6} {:>8} {:>16} {:>16}\n", "decile", "count", "mean_predicted", "mean_actual");
       for (const auto& d : m.deciles) {
         fmt::print("{:>6} {:>8} {:>16.2f} {:>16.2f}\n", d.decile, d.count, d.mean_predicted, d.mean_actual);

@@ -223,6 +223,8 @@ nlohmann::ordered_json metrics_to_json(const Metrics& metrics) {
   return j;
 }
 
+std::string metric_cell(const std::optional<double>& value) { return value ? fmt::format("{:.4f}", *value) : "-"; }
+
 std::string metrics_json(const Metrics& metrics, int indent) { return metrics_to_json(metrics).dump(indent); }
 
 }  // namespace cltv::eval

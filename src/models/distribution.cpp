@@ -66,6 +66,13 @@ void require_distribution_rows(size_t rows, std::string_view what) {
   }
 }
 
+bool SpendDistribution::finite() const {
+  for (const auto* column : {&p_buy, &expected_spend, &p10, &p50, &p90}) {
+    if (!std::all_of(column->begin(), column->end(), [](double v) { return std::isfinite(v); })) return false;
+  }
+  return true;
+}
+
 void SpendDistribution::resize(size_t rows, size_t cuts) {
   levels = cuts + 1;
   for (auto* column : {&p_buy, &expected_spend, &p10, &p50, &p90}) column->assign(rows, 0.0);

@@ -14,11 +14,8 @@ namespace {
 
 constexpr const char* distribution_file = "distribution.json";
 
-std::vector<double> log_scores(const std::vector<double>& spend) {
-  std::vector<double> score(spend.size());
-  for (size_t r = 0; r < spend.size(); ++r) score[r] = std::log1p(std::max(0.0, spend[r]));
-  return score;
-}
+// The score the distribution tables are measured on: ln(1 + predicted spend).
+double log_score(double spend) { return std::log1p(std::max(0.0, spend)); }
 
 }  // namespace
 
@@ -26,7 +23,8 @@ FitReport PointModel::fit(const Dataset& train, const Dataset& valid, uint64_t s
   FitReport report = fit_point(train, valid, seed);
   const std::string what = fmt::format("{}: the predictive distribution", kind());
   require_distribution_rows(valid.has_target() ? valid.rows : 0, what);
-  const std::vector<double> score = log_scores(predict_point(valid));
+  std::vector<double> score = predict_point(valid);
+  for (double& value : score) value = log_score(value);
   std::vector<double> bought(valid.rows), buyer_score, buyer_log_spend;
   for (size_t r = 0; r < valid.rows; ++r) {
     bought[r] = valid.target_amount[r] > 0 ? 1.0 : 0.0;
@@ -45,7 +43,7 @@ Prediction PointModel::predict(const Dataset& data, std::span<const double> hori
   prediction.spend = predict_point(data);
   prediction.distribution.resize(data.rows, horizon_cuts.size());
   for (size_t r = 0; r < data.rows; ++r) {
-    const double score = std::log1p(std::max(0.0, prediction.spend[r]));
+    const double score = log_score(prediction.spend[r]);
     prediction.distribution.set_row(r, spend_if_buying_->law((*buy_)(score), score), horizon_cuts);
   }
   return prediction;

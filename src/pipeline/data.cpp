@@ -127,6 +127,17 @@ models::Dataset make_dataset(const PreparedData& data, const features::FeatureOp
   return d;
 }
 
+namespace {
+
+// A Dataset's numeric columns with one value per row, besides the features.
+using RowColumn = std::vector<double> models::Dataset::*;
+constexpr RowColumn per_row_columns[] = {&models::Dataset::target_amount, &models::Dataset::target_log1p,
+                                         &models::Dataset::target_purchases, &models::Dataset::window_amount,
+                                         &models::Dataset::frequency,     &models::Dataset::recency,
+                                         &models::Dataset::age,           &models::Dataset::monetary};
+
+}  // namespace
+
 models::Dataset subset(const models::Dataset& data, const std::vector<size_t>& rows) {
   models::Dataset out;
   out.rows = rows.size();
@@ -144,14 +155,7 @@ models::Dataset subset(const models::Dataset& data, const std::vector<size_t>& r
   };
   for (size_t r : rows) out.features.insert(out.features.end(), data.row(r), data.row(r) + data.cols);
   pick(data.customer_ids, out.customer_ids);
-  pick(data.target_amount, out.target_amount);
-  pick(data.target_log1p, out.target_log1p);
-  pick(data.target_purchases, out.target_purchases);
-  pick(data.window_amount, out.window_amount);
-  pick(data.frequency, out.frequency);
-  pick(data.recency, out.recency);
-  pick(data.age, out.age);
-  pick(data.monetary, out.monetary);
+  for (const RowColumn column : per_row_columns) pick(data.*column, out.*column);
   out.history_frequency = data.history_frequency;  // the fitting history is not per row
   out.history_recency = data.history_recency;
   out.history_age = data.history_age;
@@ -224,21 +228,18 @@ std::string check_unit_coverage(const PreparedData& data, const features::Featur
 
 models::Dataset stack_datasets(const std::vector<models::Dataset>& parts) {
   if (parts.empty()) throw_internal("stack_datasets needs at least one part");
-  using Column = std::vector<double> models::Dataset::*;
-  static constexpr Column per_row[] = {&models::Dataset::features,      &models::Dataset::target_amount,
-                                       &models::Dataset::target_log1p,  &models::Dataset::target_purchases,
-                                       &models::Dataset::window_amount, &models::Dataset::frequency,
-                                       &models::Dataset::recency,       &models::Dataset::age,
-                                       &models::Dataset::monetary};
+  auto append = [](auto& to, const auto& from) { to.insert(to.end(), from.begin(), from.end()); };
   models::Dataset out = parts.back();  // columns, history and horizon
   out.rows = 0;
+  out.features.clear();
   out.customer_ids.clear();
-  for (const Column column : per_row) (out.*column).clear();
+  for (const RowColumn column : per_row_columns) (out.*column).clear();
   for (const models::Dataset& part : parts) {
     if (part.feature_names != out.feature_names) throw_internal("stacked windows have different feature columns");
     out.rows += part.rows;
-    out.customer_ids.insert(out.customer_ids.end(), part.customer_ids.begin(), part.customer_ids.end());
-    for (const Column column : per_row) (out.*column).insert((out.*column).end(), (part.*column).begin(), (part.*column).end());
+    append(out.features, part.features);
+    append(out.customer_ids, part.customer_ids);
+    for (const RowColumn column : per_row_columns) append(out.*column, part.*column);
   }
   return out;
 }

@@ -81,7 +81,7 @@ std::vector<std::string> next_purchase_dates(const models::SpendDistribution& d,
   return dates;
 }
 
-// Level counts, expected counts, transitions and the at-risk list of S.
+// Level counts, expected counts and spend, transitions and the at-risk list of S.
 void summarise_levels(ScoredCustomers& s) {
   const size_t levels = s.distribution.levels;
   s.current_counts.assign(levels, 0);
@@ -95,6 +95,7 @@ void summarise_levels(ScoredCustomers& s) {
     ++s.predicted_counts[predicted];
     ++s.transitions[current][predicted];
     for (size_t l = 0; l < levels; ++l) s.expected_counts[l] += s.distribution.level_p(r, l);
+    s.expected_spend_total += s.distribution.expected_spend[r];
     if (o.p_down[r] >= 0.5) {
       s.at_risk.push_back(r);
       s.at_risk_spend += o.spend_at_risk[r];
@@ -102,15 +103,6 @@ void summarise_levels(ScoredCustomers& s) {
   }
   std::stable_sort(s.at_risk.begin(), s.at_risk.end(),
                    [&](size_t a, size_t b) { return o.spend_at_risk[a] > o.spend_at_risk[b]; });
-}
-
-void check_finite(const models::Prediction& p, const std::string& model) {
-  const models::SpendDistribution& d = p.distribution;
-  for (const auto* column : {&d.expected_spend, &d.p_buy, &d.p10, &d.p50, &d.p90}) {
-    for (double v : *column) {
-      if (!std::isfinite(v)) throw_model(fmt::format("model '{}' produced a non-finite prediction", model));
-    }
-  }
 }
 
 ScoredCustomers score(const storage::LoadedBundle& bundle, const PreparedData& data, const PredictOptions& options) {
@@ -135,7 +127,7 @@ ScoredCustomers score(const storage::LoadedBundle& bundle, const PreparedData& d
   storage::check_feature_contract(bundle.info, set.feature_names);
   s.horizon_months = set.horizon_months;
   models::Prediction p = bundle.model->predict(set, horizon_cuts(s.levels, set.horizon_months));
-  check_finite(p, options.model);
+  if (!p.distribution.finite()) throw_model(fmt::format("model '{}' produced a non-finite prediction", options.model));
   s.customer_id = set.customer_ids;
   s.outlook = level_outlook(set, p.distribution, s.levels);
   s.next_purchase_date = next_purchase_dates(p.distribution, window.as_of);

@@ -94,9 +94,7 @@ std::string segments_json(const ScoredCustomers& s, size_t first, size_t count) 
   seg["predicted_level_counts"] = s.predicted_counts;
   seg["expected_level_counts"] = s.expected_counts;
   seg["transitions"] = s.transitions;  // [current][predicted]
-  double total = 0;
-  for (double v : s.distribution.expected_spend) total += v;
-  seg["expected_spend_total"] = total;
+  seg["expected_spend_total"] = s.expected_spend_total;
   seg["at_risk"] = {{"customers", s.at_risk.size()},
                     {"spend_at_risk", s.at_risk_spend},
                     {"first", first},
@@ -109,11 +107,9 @@ std::string scoring_summary_text(const PredictOutcome& outcome, bool with_paths)
   const ScoredCustomers& s = outcome.scores;
   std::string text;
   for (const auto& warning : s.warnings) text += warning + "\n";
-  double total = 0;
-  for (double v : s.distribution.expected_spend) total += v;
   text += fmt::format("scored {} customers for the {} month(s) from {} ({}) with model {} ({})\n", s.rows(),
                       s.horizon_months, s.as_of, s.as_of_note, s.model, s.model_kind);
-  text += fmt::format("expected spend {:.0f} in total\n", total);
+  text += fmt::format("expected spend {:.0f} in total\n", s.expected_spend_total);
   text += level_table(s);
   text += at_risk_text(s);
   if (with_paths) text += fmt::format("predictions: {}\nsegments: {}\n", outcome.predictions_path, outcome.segments_path);

@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
@@ -47,14 +48,10 @@ void check_training_set(const models::Dataset& train, const std::string& model_n
 }
 
 void check_finite(const models::Model& model, const models::Prediction& p, const char* name) {
-  const models::SpendDistribution& d = p.distribution;
-  for (const auto* column : {&p.spend, &d.expected_spend, &d.p_buy, &d.p10, &d.p50, &d.p90}) {
-    for (double v : *column) {
-      if (!std::isfinite(v)) {
-        throw_model(fmt::format("{}: predictions on the {} set are not finite: training diverged", model.kind(), name),
-                    "lower the learning rate or change the model's parameters; nothing was written");
-      }
-    }
+  const bool finite = std::all_of(p.spend.begin(), p.spend.end(), [](double v) { return std::isfinite(v); });
+  if (!finite || !p.distribution.finite()) {
+    throw_model(fmt::format("{}: predictions on the {} set are not finite: training diverged", model.kind(), name),
+                "lower the learning rate or change the model's parameters; nothing was written");
   }
 }
 
@@ -149,9 +146,6 @@ std::vector<eval::LossPoint> loss_points(const models::FitReport& fit) {
 double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
-
-// A metric for the text tables: 4 decimals, or "-" when undefined.
-std::string metric_cell(const std::optional<double>& value) { return value ? fmt::format("{:.4f}", *value) : "-"; }
 
 // The evaluation's charts in DIR: predicted against actual, deciles, the gain chart, reliability of
 // P(buy) and P(fall a level), and for "buy 'til you die" models the calibration-versus-holdout chart.
@@ -333,8 +327,8 @@ std::string train_text(const TrainOutcome& o, const std::string& out) {
                       "gini_norm", "level_acc", "exp/act", "cover80", "buy_ece", "down_auc", "down_ece");
   for (const auto& [name, m] : o.metrics) {
     text += fmt::format("{:<6} {:>8} {:>10.4f} {:>10} {:>9.4f} {:>9} {:>8} {:>8} {:>8} {:>9}\n", name, m.n, m.mae_log1p,
-                        metric_cell(m.gini_normalized), m.level_accuracy, metric_cell(m.total_ratio_expected), metric_cell(m.coverage_80),
-                        metric_cell(m.p_buy_ece), metric_cell(m.p_down_auc), metric_cell(m.p_down_ece));
+                        eval::metric_cell(m.gini_normalized), m.level_accuracy, eval::metric_cell(m.total_ratio_expected), eval::metric_cell(m.coverage_80),
+                        eval::metric_cell(m.p_buy_ece), eval::metric_cell(m.p_down_auc), eval::metric_cell(m.p_down_ece));
   }
   if (!out.empty()) text += fmt::format("saved to {}\n", out);
   return text;
@@ -368,9 +362,9 @@ std::string compare_text(const std::vector<TrainOutcome>& rows, const std::strin
   for (const auto* r : order) {
     const eval::Metrics& m = test_of(r);
     text += fmt::format("{:<4} {:<10} {:>10.4f} {:>10} {:>9} {:>9.4f} {:>9} {:>8} {:>8} {:>8} {:>10} {:>7.2f}\n",
-                        rank++, r->model, m.mae_log1p, metric_cell(m.gini_normalized), metric_cell(m.spearman), m.level_accuracy,
-                        metric_cell(m.total_ratio_expected), metric_cell(m.coverage_80), metric_cell(m.p_buy_ece), metric_cell(m.p_down_auc),
-                        metric_cell(m.p_down_ece), r->fit_seconds);
+                        rank++, r->model, m.mae_log1p, eval::metric_cell(m.gini_normalized), eval::metric_cell(m.spearman), m.level_accuracy,
+                        eval::metric_cell(m.total_ratio_expected), eval::metric_cell(m.coverage_80), eval::metric_cell(m.p_buy_ece), eval::metric_cell(m.p_down_auc),
+                        eval::metric_cell(m.p_down_ece), r->fit_seconds);
   }
   for (const auto& r : rows) {
     for (const auto& warning : r.fit.warnings) text += fmt::format("WARNING ({}): {}\n", r.model, warning);

@@ -47,6 +47,9 @@ Metrics evaluate(const std::vector<double>& actual_spend, const std::vector<doub
                  const std::vector<double>* p_buy, const LevelCuts& levels,
                  const std::vector<double>* expected_spend = nullptr);
 
+// A metric for text tables: 4 decimals, or "-" when undefined.
+std::string metric_cell(const std::optional<double>& value);
+
 // The metrics as a JSON object (field names as in Metrics; absent values are null), indented by INDENT.
 std::string metrics_json(const Metrics& metrics, int indent = 2);
 

@@ -27,6 +27,8 @@ struct SpendDistribution {
   std::vector<double> p_alive, expected_purchases, days_to_next_purchase;
 
   size_t rows() const { return p_buy.size(); }
+  // Whether every summary (mean, P(buy), quantiles) is a finite number.
+  bool finite() const;
   double level_p(size_t row, size_t level) const { return level_probability[row * levels + level]; }
   // Sizes every column for ROWS rows and CUTS.size() + 1 levels.
   void resize(size_t rows, size_t cuts);

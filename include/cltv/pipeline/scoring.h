@@ -45,6 +45,7 @@ struct ScoredCustomers {
   std::vector<size_t> current_counts, predicted_counts;  // customers per level
   std::vector<double> expected_counts;                   // sum of the level probabilities
   std::vector<std::vector<size_t>> transitions;          // [current][predicted]
+  double expected_spend_total = 0;                       // sum of expected spend
   std::vector<size_t> at_risk;  // rows with p_down >= 0.5, the largest spend at risk first
   double at_risk_spend = 0;     // their total spend at risk
 
