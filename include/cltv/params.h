@@ -6,6 +6,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace cltv {
@@ -39,6 +40,11 @@ class ParamSet {
   // Integers and numbers in [min, max].
   void add_int(const std::string& name, int64_t& target, int64_t default_value, int64_t min, int64_t max,
                const std::string& description, const std::string& value_name = "N");
+  // An integer in [min, max] or one of WORDS (each standing for a value); unset (nullopt) unless
+  // given, DEFAULT_TEXT saying what that means.
+  void add_optional_int(const std::string& name, std::optional<int64_t>& target, int64_t min, int64_t max,
+                        const std::string& description, const std::string& default_text,
+                        std::vector<std::pair<std::string, int64_t>> words = {});
   void add_number(const std::string& name, double& target, double default_value, double min, double max,
                   const std::string& description, const std::string& value_name = "X");
   void add_text(const std::string& name, std::string& target, const std::string& default_value,

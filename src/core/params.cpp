@@ -16,6 +16,20 @@
 namespace cltv {
 namespace {
 
+// TEXT as a whole number in [MIN, MAX] for --NAME; config error naming the range (and ALSO, the
+// words accepted besides numbers) otherwise.
+int64_t parse_int_in(const std::string& name, const std::string& text, int64_t min, int64_t max,
+                     const std::string& also) {
+  int64_t value = 0;
+  const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  const std::string expected = fmt::format("expected a whole number from {} to {}{}", min, max, also);
+  if (text.empty() || ec != std::errc() || ptr != text.data() + text.size()) {
+    throw_config(fmt::format("--{}: '{}' is not an integer", name, text), expected);
+  }
+  if (value < min || value > max) throw_config(fmt::format("--{}: {} is out of range", name, value), expected);
+  return value;
+}
+
 std::string format_number(double value) {
   return fmt::format("{}", value);
 }
@@ -26,18 +40,29 @@ void ParamSet::add_int(const std::string& name, int64_t& target, int64_t default
                        int64_t max, const std::string& description, const std::string& value_name) {
   target = default_value;
   Param p{name, value_name, description, std::to_string(default_value), false, false, {}};
-  p.apply = [&target, name, min, max](const std::string& text) {
-    int64_t value = 0;
-    const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-    if (text.empty() || ec != std::errc() || ptr != text.data() + text.size()) {
-      throw_config(fmt::format("--{}: '{}' is not an integer", name, text),
-                   fmt::format("expected a whole number from {} to {}", min, max));
+  p.apply = [&target, name, min, max](const std::string& text) { target = parse_int_in(name, text, min, max, ""); };
+  params_.push_back(std::move(p));
+}
+
+void ParamSet::add_optional_int(const std::string& name, std::optional<int64_t>& target, int64_t min, int64_t max,
+                                const std::string& description, const std::string& default_text,
+                                std::vector<std::pair<std::string, int64_t>> words) {
+  target.reset();
+  std::string value_name = "N";
+  std::string also;
+  for (const auto& word : words) {
+    value_name += "|" + word.first;
+    also += fmt::format(" or '{}'", word.first);
+  }
+  Param p{name, value_name, description, default_text, false, false, {}};
+  p.apply = [&target, name, min, max, words = std::move(words), also](const std::string& text) {
+    for (const auto& [word, value] : words) {
+      if (text == word) {
+        target = value;
+        return;
+      }
     }
-    if (value < min || value > max) {
-      throw_config(fmt::format("--{}: {} is out of range", name, value),
-                   fmt::format("expected a whole number from {} to {}", min, max));
-    }
-    target = value;
+    target = parse_int_in(name, text, min, max, also);
   };
   params_.push_back(std::move(p));
 }

@@ -21,6 +21,8 @@ const std::vector<ModelEntry>& model_registry() {
       {"mlp", "the original network: 4-8-8-8-1, MAE on ln(1 + spend), Adam (Eigen)", &make_mlp_model},
       {"xgboost", "gradient-boosted trees (XGBoost) on ln(1 + spend) or Tweedie on spend", &make_xgboost_model},
       {"hurdle", "P(buy) by a boosted classifier times spend-if-buying by a boosted regressor", &make_hurdle_model},
+      {"stack", "hurdle on every monthly window with history and BG/NBD features; P(buy) blended with BG/NBD's",
+       &make_stack_model, DataNeeds{.history_features = true, .all_windows = true}},
       {"bgnbd-gg", "BG/NBD expected purchases times Gamma-Gamma spend per purchase", &make_bgnbd_gg_model},
       {"pnbd-gg", "Pareto/NBD expected purchases times Gamma-Gamma spend per purchase", &make_pnbd_gg_model},
   };
@@ -33,11 +35,19 @@ std::vector<std::string> model_names() {
   return names;
 }
 
-std::unique_ptr<Model> make_model(const std::string& name) {
+namespace {
+
+const ModelEntry& find_entry(const std::string& name) {
   for (const auto& entry : model_registry()) {
-    if (name == entry.name) return entry.make();
+    if (name == entry.name) return entry;
   }
   throw_config(fmt::format("unknown model '{}'", name), fmt::format("valid models: {}", fmt::join(model_names(), ", ")));
 }
+
+}  // namespace
+
+std::unique_ptr<Model> make_model(const std::string& name) { return find_entry(name).make(); }
+
+DataNeeds model_needs(const std::string& name) { return find_entry(name).needs; }
 
 }  // namespace cltv::models

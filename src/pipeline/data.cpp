@@ -8,6 +8,8 @@
 #include <fmt/format.h>
 
 #include "cltv/error.h"
+#include "cltv/pipeline/history_features.h"
+#include "cltv/threads.h"
 #include "cltv/time.h"
 
 namespace cltv::pipeline {
@@ -38,13 +40,9 @@ namespace {
 // period; the observation ends on the last day before AS_OF (inclusive). Fills the population rows
 // (CUSTOMERS) and the history of every customer who bought before as-of. With a TARGET_END, also
 // the population's purchase days in [as_of, target_end) (lifetimes' holdout frequency).
-void fill_rfm(const TransactionTable& t, int64_t as_of, std::optional<int64_t> target_end,
-              const std::vector<uint32_t>& customers, models::Dataset& out) {
+void fill_rfm(const TransactionTable& t, const std::vector<uint32_t>& begin, int64_t as_of,
+              std::optional<int64_t> target_end, const std::vector<uint32_t>& customers, models::Dataset& out) {
   const size_t customer_count = t.customer_ids.size();
-  std::vector<uint32_t> begin(customer_count + 1, 0);
-  for (size_t i = 0; i < t.rows(); ++i) ++begin[t.customer[i] + 1];
-  for (size_t c = 0; c < customer_count; ++c) begin[c + 1] += begin[c];
-  // Rows are grouped by customer after cleaning, so begin[c] .. begin[c + 1] are customer c's rows.
   const int64_t last_day = floor_div(as_of, seconds_per_day) - 1;
   struct Summary {
     double frequency = 0, recency = 0, age = 0, monetary = 0, holdout_days = 0;
@@ -57,7 +55,6 @@ void fill_rfm(const TransactionTable& t, int64_t as_of, std::optional<int64_t> t
     days.clear();
     holdout.clear();
     for (uint32_t i = begin[c]; i < begin[c + 1]; ++i) {
-      if (t.customer[i] != c) throw_internal("make_dataset needs a table grouped by customer");
       const int64_t day = floor_div(t.time[i], seconds_per_day);
       if (t.time[i] < as_of) days.emplace_back(day, t.amount[i]);
       if (target_end && t.time[i] >= as_of && t.time[i] < *target_end) holdout.push_back(day);
@@ -122,8 +119,13 @@ models::Dataset make_dataset(const PreparedData& data, const features::FeatureOp
   d.feature_months = static_cast<int>(options.feature_months);
   d.horizon_months = static_cast<int>(options.horizon_months);
   d.horizon_days = static_cast<double>(m.window.target_end - m.window.as_of) / seconds_per_day;
-  fill_rfm(data.table, m.window.as_of, m.target_complete ? std::optional<int64_t>(m.window.target_end) : std::nullopt,
-           m.customer, d);
+  const std::vector<uint32_t> offsets = customer_row_offsets(data.table);
+  fill_rfm(data.table, offsets, m.window.as_of,
+           m.target_complete ? std::optional<int64_t>(m.window.target_end) : std::nullopt, m.customer, d);
+  if (options.history_features) {
+    append_history_features(data.table, offsets, m.window.as_of, data.first_time, m.customer,
+                            resolve_threads(options.threads), d);
+  }
   return d;
 }
 
@@ -199,6 +201,11 @@ double unit_coverage(const PreparedData& data, const std::vector<std::string>& u
     if (known[t.unit[i]] != 0) inside += t.amount[i];
   }
   return total > 0 ? inside / total : 1.0;
+}
+
+void declare_history_features_param(ParamSet& params, features::FeatureOptions& options) {
+  params.add_flag("history-features", options.history_features,
+                  "add the longer-history and BG/NBD features (docs/features.md; always on for the stack model)");
 }
 
 void declare_unit_mismatch_param(ParamSet& params, bool& allow) {

@@ -4,6 +4,8 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <algorithm>
+
 #include "cltv/error.h"
 #include "cltv/models/registry.h"
 
@@ -20,6 +22,23 @@ ModelFlags::ModelFlags() {
 
 ModelFlags::~ModelFlags() = default;
 
+std::string ModelFlags::defaults_text(const std::string& name) const {
+  // Each distinct default with the models that have it, in registry order.
+  std::vector<std::pair<std::string, std::vector<std::string>>> defaults;
+  for (size_t m = 0; m < prototypes_.size(); ++m) {
+    for (const auto& p : prototype_params_[m].params()) {
+      if (p.name != name) continue;
+      auto it = std::find_if(defaults.begin(), defaults.end(), [&](const auto& d) { return d.first == p.default_text; });
+      if (it == defaults.end()) it = defaults.insert(defaults.end(), {p.default_text, {}});
+      it->second.push_back(prototypes_[m]->kind());
+    }
+  }
+  if (defaults.size() == 1) return defaults.front().first;
+  std::vector<std::string> parts;
+  for (const auto& [text, models] : defaults) parts.push_back(fmt::format("{} ({})", text, fmt::join(models, ", ")));
+  return fmt::format("{}", fmt::join(parts, "; "));
+}
+
 void ModelFlags::declare(ParamSet& params) {
   std::map<std::string, bool> declared;
   for (const auto& set : prototype_params_) {
@@ -28,6 +47,7 @@ void ModelFlags::declare(ParamSet& params) {
       declared[p.name] = true;
       ParamSet::Param flag = p;
       flag.description = fmt::format("({}) {}", fmt::join(takers_.at(p.name), ", "), p.description);
+      flag.default_text = defaults_text(p.name);
       const auto check = p.apply;  // validates against the first model declaring it
       auto record = [this, name = p.name, check](const std::string& text) {
         check(text);

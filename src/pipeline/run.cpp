@@ -189,6 +189,7 @@ void declare_run_params(ParamSet& params, RunOptions& options) {
   for (const auto& p : feature_params.params()) {
     if (p.name != "as-of") params.add_or_share(p);
   }
+  declare_history_features_param(params, options.features);
   eval::add_level_cuts_param(params, options.levels);
   params.add_custom({"model", "NAME", fmt::format("model to train: {}", fmt::join(models::model_names(), ", ")),
                      options.model, false, false, [&options](const std::string& text) {
@@ -231,6 +232,7 @@ class Run {
     experiment_.features.as_of.reset();
     experiment_.levels = options.levels;
     experiment_.split.seed = options.seed;
+    experiment_ = options_for_model(experiment_, options.model);
   }
 
   // 1. the source to a local file, its SHA-256 and size recorded.
@@ -271,7 +273,7 @@ class Run {
     experiment_.split.train_as_of = windows_.train_as_of.value_or(windows_.valid_as_of);
     if (windows_.train_as_of) experiment_.split.valid_as_of = windows_.valid_as_of;
     Splits s = make_splits(data, experiment_.features, experiment_.split, false);
-    experiment_.levels = resolve_level_cuts(experiment_, s.train);
+    experiment_.levels = resolve_level_cuts(experiment_, s.level_spend);
     manifest_["split"] = s.description;
     manifest_["valid_as_of"] = format_date(windows_.valid_as_of);
     manifest_["score_as_of"] = format_date(windows_.score_as_of);

@@ -56,6 +56,18 @@ std::vector<models::Dataset> earlier_windows(const PreparedData& data, const fea
   return windows;
 }
 
+std::vector<double> monthly_spend(const models::Dataset& set) {
+  std::vector<double> monthly(set.rows);
+  for (size_t r = 0; r < set.rows; ++r) monthly[r] = set.window_amount[r] / set.feature_months;
+  return monthly;
+}
+
+std::string validation_text(const SplitOptions& options, bool last_validates) {
+  if (options.valid_as_of) return "at " + format_date(*options.valid_as_of);
+  if (last_validates) return "on the last training window";
+  return "on 20% of the training customers";
+}
+
 }  // namespace
 
 void declare_split_params(ParamSet& params, SplitOptions& options) {
@@ -66,10 +78,11 @@ void declare_split_params(ParamSet& params, SplitOptions& options) {
   params.add_date("valid-as-of", options.valid_as_of, false,
                   "time split: as-of date of the validation window (default: a random 20% of the training customers)");
   params.add_date("test-as-of", options.test_as_of, false, "time split: as-of date of the test window");
-  params.add_int("train-windows", options.train_windows, 1, 0, 600,
-                 "time split: train on the windows at --train-as-of and the N-1 months before it, stacked, each with "
-                 "features and target from the data before its own as-of (0: every month whose feature window the "
-                 "data covers)");
+  params.add_optional_int("train-windows", options.train_windows, 1, 600,
+                          "time split: train on the windows at --train-as-of and the N-1 months before it, stacked, "
+                          "each with features and target from the data before its own as-of (all: every month whose "
+                          "feature window the data covers)",
+                          "1; all for the stack model", {{"all", 0}});
   params.add_date("as-of", options.as_of, false, "random split: as-of date of the one window");
   params.add_int("seed", options.seed, 0, 0, INT64_MAX, "seed of the random split, validation sample and model");
 }
@@ -90,6 +103,7 @@ Splits make_splits(const PreparedData& data, const features::FeatureOptions& fea
     s.train = subset(rest_set, train_rows);
     s.valid = subset(rest_set, valid_rows);
     s.test = subset(all, test_rows);
+    s.level_spend = monthly_spend(s.train);
     s.description = fmt::format("random split of the window at {} (seed {}): {} train, {} valid, {} test rows",
                                 format_date(*options.as_of), options.seed, s.train.rows, s.valid.rows, s.test.rows);
     return s;
@@ -117,12 +131,17 @@ Splits make_splits(const PreparedData& data, const features::FeatureOptions& fea
     }
   }
 
-  std::vector<models::Dataset> windows = earlier_windows(data, features, train_as_of, options.train_windows);
+  std::vector<models::Dataset> windows =
+      earlier_windows(data, features, train_as_of, options.train_windows.value_or(1));
   const size_t window_count = windows.size() + 1;
   models::Dataset train = make_target_dataset(data, features, train_as_of, "--train-as-of");
+  s.level_spend = monthly_spend(train);
+  const bool last_validates = !options.valid_as_of && options.validate_on_last_window && !windows.empty();
   if (options.valid_as_of) {
     s.valid = make_target_dataset(data, features, *options.valid_as_of, "--valid-as-of");
     windows.push_back(std::move(train));
+  } else if (last_validates) {
+    s.valid = std::move(train);
   } else {
     const auto [train_rows, valid_rows] = hold_out(train.rows, 0.2, seed + 1);
     s.valid = subset(train, valid_rows);
@@ -134,8 +153,7 @@ Splits make_splits(const PreparedData& data, const features::FeatureOptions& fea
       window_count == 1 ? std::string() : fmt::format(" and the {} months before it, stacked", window_count - 1);
   s.description = fmt::format(
       "time split: train at {}{}, valid {}, test {}: {} train, {} valid, {} test rows", format_date(train_as_of),
-      stacked,
-      options.valid_as_of ? "at " + format_date(*options.valid_as_of) : std::string("on 20% of the training customers"),
+      stacked, validation_text(options, last_validates),
       options.test_as_of ? "at " + format_date(*options.test_as_of) : std::string("none"), s.train.rows, s.valid.rows,
       s.test.rows);
   return s;

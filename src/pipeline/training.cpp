@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <map>
 #include <cmath>
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -125,6 +126,7 @@ ordered_json options_json(const ExperimentOptions& o) {
            {{"feature_months", o.features.feature_months},
             {"horizon_months", o.features.horizon_months},
             {"population", o.features.population},
+            {"history_features", o.features.history_features},
             {"randomness_threshold", o.features.randomness_threshold},
             {"activeness_threshold", o.features.activeness_threshold}}},
           {"clean",
@@ -178,17 +180,26 @@ void declare_experiment_params(ParamSet& params, ExperimentOptions& options) {
   for (const auto& p : feature_params.params()) {
     if (p.name != "as-of") params.add_or_share(p);  // the split gives the windows' dates
   }
+  declare_history_features_param(params, options.features);
   declare_split_params(params, options.split);
   eval::add_level_cuts_param(params, options.levels);
 }
 
-eval::LevelCuts resolve_level_cuts(const ExperimentOptions& options, const models::Dataset& train) {
+ExperimentOptions options_for_model(ExperimentOptions options, const std::string& model_name) {
+  const models::DataNeeds needs = models::model_needs(model_name);
+  if (needs.history_features) options.features.history_features = true;
+  if (needs.all_windows) {
+    if (!options.split.train_windows) options.split.train_windows = 0;
+    options.split.validate_on_last_window = true;
+  }
+  return options;
+}
+
+eval::LevelCuts resolve_level_cuts(const ExperimentOptions& options, const std::vector<double>& monthly_spend) {
   if (!options.levels.cuts.empty()) return options.levels;
   const io::Schema schema = io::resolve_schema(options.input.schema);
   if (!schema.level_cuts.empty()) return eval::LevelCuts{schema.level_cuts};
-  std::vector<double> monthly(train.rows);
-  for (size_t r = 0; r < train.rows; ++r) monthly[r] = train.window_amount[r] / train.feature_months;
-  return eval::derive_level_cuts(monthly);
+  return eval::derive_level_cuts(monthly_spend);
 }
 
 TrainOutcome fit_and_evaluate(const std::string& model_name, const ModelFlags& flags, bool strict_flags,
@@ -214,9 +225,9 @@ TrainOutcome train_model(const ExperimentOptions& options, const std::string& mo
   models::make_model(model_name);  // unknown names and unwritable destinations fail before any work
   storage::check_bundle_destination(out);
   const PreparedData data = prepare_data(options.input, options.clean);
-  const Splits splits = make_splits(data, options.features, options.split, false);
-  ExperimentOptions resolved = options;
-  resolved.levels = resolve_level_cuts(options, splits.train);
+  ExperimentOptions resolved = options_for_model(options, model_name);
+  const Splits splits = make_splits(data, resolved.features, resolved.split, false);
+  resolved.levels = resolve_level_cuts(options, splits.level_spend);
   std::unique_ptr<models::Model> model;
   TrainOutcome outcome = fit_and_evaluate(model_name, flags, true, splits, resolved, model);
   save_trained_model(out, *model, outcome, splits, resolved, flags, data.input_sha256);
@@ -254,15 +265,25 @@ std::vector<TrainOutcome> compare_models(const ExperimentOptions& options, const
                                          const ModelFlags& flags, std::string& split_description) {
   for (const auto& name : model_names) models::make_model(name);
   const PreparedData data = prepare_data(options.input, options.clean);
-  const Splits splits = make_splits(data, options.features, options.split, true);
-  split_description = splits.description;
-  ExperimentOptions resolved = options;
-  resolved.levels = resolve_level_cuts(options, splits.train);
+  // Models with the same needs share one split; the level cuts come from the window at
+  // --train-as-of, the same for every split.
+  std::map<std::string, Splits> splits_by_needs;
+  std::vector<std::string> descriptions;
   std::vector<TrainOutcome> rows;
   for (const auto& name : model_names) {
+    ExperimentOptions resolved = options_for_model(options, name);
+    const std::string key = fmt::format("{}/{}/{}", resolved.features.history_features,
+                                        resolved.split.train_windows.value_or(1), resolved.split.validate_on_last_window);
+    auto found = splits_by_needs.find(key);
+    if (found == splits_by_needs.end()) {
+      found = splits_by_needs.emplace(key, make_splits(data, resolved.features, resolved.split, true)).first;
+      descriptions.push_back(found->second.description);
+    }
+    resolved.levels = resolve_level_cuts(options, found->second.level_spend);
     std::unique_ptr<models::Model> model;
-    rows.push_back(fit_and_evaluate(name, flags, false, splits, resolved, model));
+    rows.push_back(fit_and_evaluate(name, flags, false, found->second, resolved, model));
   }
+  split_description = fmt::format("{}", fmt::join(descriptions, "; "));
   return rows;
 }
 
@@ -309,6 +330,7 @@ ExperimentOptions bundle_settings(const storage::BundleInfo& info) {
     settings.features.feature_months = f.at("feature_months").get<int64_t>();
     settings.features.horizon_months = f.at("horizon_months").get<int64_t>();
     settings.features.population = f.at("population").get<std::string>();
+    settings.features.history_features = f.value("history_features", false);  // absent before the stack model
     settings.features.randomness_threshold = f.at("randomness_threshold").get<double>();
     settings.features.activeness_threshold = f.at("activeness_threshold").get<double>();
     settings.features.units = f.at("units").get<std::vector<std::string>>();

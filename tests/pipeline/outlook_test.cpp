@@ -67,9 +67,8 @@ TEST(LevelOutlook, HorizonCutsScaleWithTheHorizon) {
 }
 
 TEST(LevelCutsChoice, FlagThenSchemaThenTheTrainingData) {
-  models::Dataset train = customers({});
-  for (int m = 1; m <= 100; ++m) train.window_amount.push_back(2.0 * m);
-  train.rows = train.window_amount.size();
+  std::vector<double> train;
+  for (int m = 1; m <= 100; ++m) train.push_back(m);  // monthly spend
   ExperimentOptions options;
   options.input.schema = "online-retail";  // no cuts of its own: derived (20th, 40th, ... percentiles)
   EXPECT_EQ(resolve_level_cuts(options, train).cuts, (std::vector<double>{20, 40, 60, 80, 95}));

@@ -32,6 +32,8 @@ struct FeatureOptions {
   // passes the trained model's units so the columns match its contract.
   std::vector<std::string> units;
   int64_t threads = 0;  // --threads; 0: the CPUs available (cltv::resolve_threads)
+  // Also the history features (pipeline/history_features.h); make_dataset adds them.
+  bool history_features = false;
 };
 
 // Declares --as-of, --feature-months, --horizon-months, --population, --randomness-threshold and

@@ -49,6 +49,9 @@ int64_t default_as_of(const PreparedData& data);
 // Whether the data covers the feature window ending at AS_OF to its last day.
 bool feature_window_covered(const PreparedData& data, int64_t as_of);
 
+// Declares --history-features (train, compare, run).
+void declare_history_features_param(ParamSet& params, features::FeatureOptions& options);
+
 // Scoring data should be mostly in the units a model was trained on: below this share of the
 // feature window's spend in the model's units, scoring is refused (or warned about when allowed).
 inline constexpr double min_unit_coverage = 0.5;

@@ -31,6 +31,9 @@ class ModelFlags {
   const std::map<std::string, std::string>& given() const { return given_; }
 
  private:
+  // NAME's default, or each model's when they differ ("6 (xgboost, hurdle); 3 (stack)").
+  std::string defaults_text(const std::string& name) const;
+
   std::vector<std::unique_ptr<models::Model>> prototypes_;  // validate values at parse time
   std::vector<ParamSet> prototype_params_;
   std::map<std::string, std::vector<std::string>> takers_;  // parameter -> models taking it

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "cltv/models/model.h"
 #include "cltv/params.h"
@@ -18,8 +19,12 @@ struct SplitOptions {
   std::optional<int64_t> train_as_of, valid_as_of, test_as_of;  // time split
   std::optional<int64_t> as_of;                                // random split
   // Time split: training windows stacked, at --train-as-of and the months before it (0: every
-  // month whose feature window the data covers).
-  int64_t train_windows = 1;
+  // month whose feature window the data covers; none: the model's default, see models::DataNeeds).
+  std::optional<int64_t> train_windows;
+  // Without --valid-as-of, validate on the whole window at --train-as-of and train on the earlier
+  // windows (when there are any) instead of holding out 20% of its customers. Set from the model's
+  // needs, not a flag.
+  bool validate_on_last_window = false;
   int64_t seed = 0;
 };
 
@@ -29,12 +34,16 @@ void declare_split_params(ParamSet& params, SplitOptions& options);
 struct Splits {
   models::Dataset train, valid, test;
   std::string description;  // one line, for logs and the manifest
+  // Monthly spend of the customers the level cuts are derived from: the window at --train-as-of
+  // (random split: the training rows), whatever the model and its windows.
+  std::vector<double> level_spend;
 };
 
 // Builds the sets; REQUIRE_TEST makes a missing test window a config error. Without --valid-as-of
 // the time split validates on a seeded random 20% of the training window's customers. With
 // --train-windows, the earlier windows' rows (each with features and target from the data before
-// its own as-of, so nothing after --train-as-of's target period) are stacked under the training rows.
+// its own as-of, so nothing after --train-as-of's target period) are stacked under the training rows;
+// with validate_on_last_window the window at --train-as-of validates instead.
 Splits make_splits(const PreparedData& data, const features::FeatureOptions& features,
                    const SplitOptions& options, bool require_test);
 

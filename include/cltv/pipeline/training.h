@@ -46,9 +46,13 @@ struct TrainOutcome {
   double fit_seconds = 0;
 };
 
-// The level cuts of an experiment: --levels, else the input schema's, else derived from TRAIN's
-// monthly spend (eval::derive_level_cuts).
-eval::LevelCuts resolve_level_cuts(const ExperimentOptions& options, const models::Dataset& train);
+// OPTIONS adapted to what the model MODEL_NAME needs (models::DataNeeds): the history features, and
+// every training window with the last one validating unless --train-windows says otherwise.
+ExperimentOptions options_for_model(ExperimentOptions options, const std::string& model_name);
+
+// The level cuts of an experiment: --levels, else the input schema's, else derived from the monthly
+// spend of the split's level window (Splits::level_spend; eval::derive_level_cuts).
+eval::LevelCuts resolve_level_cuts(const ExperimentOptions& options, const std::vector<double>& monthly_spend);
 
 // Fits MODEL_NAME on SPLITS and evaluates it on every set. Throws model error when the fit
 // diverges (non-finite predictions).

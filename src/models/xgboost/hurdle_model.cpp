@@ -4,6 +4,10 @@
 // there (isotonic), and spend if buying is the regressor's prediction, recalibrated on the
 // validation buyers, plus their residuals (in bins), so the mean is exp(f(x)) E[exp(residual)] - 1
 // rather than the back-transformed log mean. The point prediction is the distribution's median.
+// The `stack` model is the same class with other settings (Variant): shallower trees, the
+// classifier's probability averaged on the logit scale with the BG/NBD P(buy) history feature before
+// calibration, and both boosters refitted on the training and validation rows with the rounds that
+// early stopping chose.
 #include "cltv/models/xgboost/hurdle_model.h"
 
 #include <fmt/format.h>
@@ -59,12 +63,54 @@ std::vector<double> gain_shares(std::vector<double> gain) {
   return gain;
 }
 
+// What tells `hurdle` and `stack` apart.
+struct Variant {
+  const char* kind;
+  int64_t max_depth;          // the default of --max-depth
+  const char* blend_column;   // a probability feature averaged with the classifier's; null for none
+  bool refit;                 // refit on training and validation rows with the chosen rounds
+};
+
+constexpr Variant kHurdle{"hurdle", 6, nullptr, false};
+constexpr Variant kStack{"stack", 3, "btyd_p_buy", true};
+
+double logit(double p) {
+  const double q = std::clamp(p, 1e-6, 1.0 - 1e-6);
+  return std::log(q / (1.0 - q));
+}
+
+// The rows of A then B: features and target_amount, all a booster needs.
+Dataset joined(const Dataset& a, const Dataset& b) {
+  Dataset out;
+  out.rows = a.rows + b.rows;
+  out.cols = a.cols;
+  out.features = a.features;
+  out.features.insert(out.features.end(), b.features.begin(), b.features.end());
+  out.target_amount = a.target_amount;
+  out.target_amount.insert(out.target_amount.end(), b.target_amount.begin(), b.target_amount.end());
+  return out;
+}
+
 class HurdleModel final : public Model {
  public:
-  std::string kind() const override { return "hurdle"; }
+  explicit HurdleModel(const Variant& variant) : variant_(variant) {}
+
+  std::string kind() const override { return variant_.kind; }
 
   void declare_params(ParamSet& params) override {
-    tree_.declare(params);
+    xgb::TreeParams defaults;
+    defaults.max_depth = variant_.max_depth;
+    tree_.declare(params, defaults);
+    if (variant_.blend_column != nullptr) {
+      params.add_choice("p-buy-blend", blend_, "btyd", {"btyd", "none"},
+                        "btyd: average the classifier's P(buy) on the logit scale with the BG/NBD P(buy) feature; "
+                        "none: the classifier's alone");
+    }
+    if (variant_.refit) {
+      params.add_choice("refit", refit_, "all", {"all", "none"},
+                        "all: refit on the training and validation rows with the rounds early stopping chose; none: "
+                        "keep the boosters fitted on the training rows");
+    }
     params.add_choice("spend-objective", spend_objective_, "reg:squarederror",
                       {"reg:squarederror", "reg:absoluteerror"},
                       "objective of the spend-if-buying regressor on the buyers' log1p(spend)");
@@ -74,6 +120,7 @@ class HurdleModel final : public Model {
     xgb::check_features(train, "training");
     xgb::check_target(train.target_amount, train.rows, "target_amount", "training");
     xgb::check_min_rows(train.rows, kMinTrainRows, "hurdle training data");
+    find_blend_column(train.feature_names);
     const std::vector<double> train_buy = buy_labels(train);
     const auto buyers = static_cast<size_t>(std::count(train_buy.begin(), train_buy.end(), 1.0));
     if (buyers == 0 || buyers == train.rows) {
@@ -124,6 +171,12 @@ class HurdleModel final : public Model {
     xgb::TrainedBooster spend = xgb::train_booster(tree_, spend_task, spend_train, spend_valid.get(), seed);
 
     measure_distribution(valid, buy.booster, spend.booster);
+    if (variant_.refit && refit_ == "all" && has_valid) {
+      const Dataset all = joined(train, valid);
+      buy.booster = refit(buy_task, all, buy_labels(all), buy.best_rounds, seed);
+      const BuyerRows all_buyers = buyer_rows(all);
+      spend.booster = refit(spend_task, all, all_buyers, spend.best_rounds, seed);
+    }
     cols_ = train.cols;
     feature_names_ = train.feature_names;
     spend_best_rounds_ = spend.best_rounds;
@@ -145,7 +198,7 @@ class HurdleModel final : public Model {
     if (!buy_booster_ || !spend_booster_) throw_model("hurdle model used before fit or load");
     xgb::check_features(data, "prediction");
     xgb::check_columns(data, cols_, feature_names_, "prediction");
-    const std::vector<double> p_raw = buy_booster_->predict_dense(data.features.data(), data.rows, data.cols);
+    const std::vector<double> p_raw = buy_probability(*buy_booster_, data);
     const std::vector<double> log_spend = spend_booster_->predict_dense(data.features.data(), data.rows, data.cols);
     Prediction prediction;
     prediction.distribution.resize(data.rows, horizon_cuts.size());
@@ -162,6 +215,8 @@ class HurdleModel final : public Model {
     xgb::write_text_file(dir, kSpendBoosterFile, spend_booster_->save_json());
     nlohmann::json json = {{"kind", kind()},
                            {"spend_objective", spend_objective_},
+                           {"p_buy_blend", blend_},
+                           {"refit", refit_},
                            {"tree", tree_.to_json()},
                            {"feature_count", cols_},
                            {"feature_names", feature_names_},
@@ -179,9 +234,12 @@ class HurdleModel final : public Model {
     try {
       xgb::check_model_kind(json, kind(), dir, kModelFile);
       spend_objective_ = json.at("spend_objective").get<std::string>();
+      blend_ = json.value("p_buy_blend", std::string("none"));  // absent in hurdle models before stack
+      refit_ = json.value("refit", std::string("none"));
       tree_.from_json(json.at("tree"));
       cols_ = json.at("feature_count").get<size_t>();
       feature_names_ = json.at("feature_names").get<std::vector<std::string>>();
+      find_blend_column(feature_names_);
       buy_calibration_ = IsotonicMap::from_json(json.at("p_buy_calibration"));
       spend_ = SpendIfBuying::from_json(json.at("spend_if_buying"));
       spend_best_rounds_ = json.at("spend_best_rounds").get<int>();
@@ -201,7 +259,7 @@ class HurdleModel final : public Model {
   void measure_distribution(const Dataset& valid, const xgb::Booster& buy, const xgb::Booster& spend) {
     const std::string what = "hurdle: the predictive distribution";
     require_distribution_rows(valid.rows, what);
-    const std::vector<double> p_raw = buy.predict_dense(valid.features.data(), valid.rows, valid.cols);
+    const std::vector<double> p_raw = buy_probability(buy, valid);
     buy_calibration_ = measure_buy_probability(p_raw, buy_labels(valid), what);
     const BuyerRows buyers = buyer_rows(valid);
     const size_t count = buyers.log_spend.size();
@@ -212,6 +270,56 @@ class HurdleModel final : public Model {
 
   int threads() const { return tree_.nthread(); }
 
+  // The column the variant blends with, checked against NAMES (model error when absent).
+  bool blends() const { return variant_.blend_column != nullptr && blend_ == "btyd"; }
+
+  void find_blend_column(const std::vector<std::string>& names) {
+    if (!blends()) return;
+    const auto it = std::find(names.begin(), names.end(), variant_.blend_column);
+    if (it == names.end()) {
+      throw_model(fmt::format("{}: the features lack the column {}", kind(), variant_.blend_column),
+                  "train it through cltv (train, compare or run), which adds the history features");
+    }
+    blend_index_ = static_cast<size_t>(it - names.begin());
+  }
+
+  // The classifier's P(buy) on DATA, averaged on the logit scale with the blend column's when the
+  // variant has one (before calibration).
+  std::vector<double> buy_probability(const xgb::Booster& buy, const Dataset& data) const {
+    std::vector<double> p = buy.predict_dense(data.features.data(), data.rows, data.cols);
+    if (!blends()) return p;
+    for (size_t r = 0; r < data.rows; ++r) {
+      const double blended = 0.5 * (logit(p[r]) + logit(data.row(r)[blend_index_]));
+      p[r] = 1.0 / (1.0 + std::exp(-blended));
+    }
+    return p;
+  }
+
+  // TASK boosted ROUNDS rounds on ROWS (features of DATA_FEATURES' shape) and LABELS, without early
+  // stopping.
+  xgb::Booster refit(const xgb::BoosterTask& task, const Dataset& data, const std::vector<double>& labels, int rounds,
+                     uint64_t seed) const {
+    xgb::DMatrix matrix(data.features.data(), data.rows, data.cols, threads());
+    matrix.set_labels(labels);
+    return refit_on(task, matrix, rounds, seed);
+  }
+  xgb::Booster refit(const xgb::BoosterTask& task, const Dataset& data, const BuyerRows& buyers, int rounds,
+                     uint64_t seed) const {
+    xgb::DMatrix matrix(buyers.features.data(), buyers.log_spend.size(), data.cols, threads());
+    matrix.set_labels(buyers.log_spend);
+    return refit_on(task, matrix, rounds, seed);
+  }
+  xgb::Booster refit_on(const xgb::BoosterTask& task, const xgb::DMatrix& matrix, int rounds, uint64_t seed) const {
+    xgb::TreeParams fixed = tree_;
+    fixed.rounds = std::max(1, rounds);
+    fixed.early_stopping_rounds = 0;
+    return xgb::train_booster(fixed, task, matrix, nullptr, seed).booster;
+  }
+
+  Variant variant_;
+  size_t blend_index_ = 0;
+  std::string blend_ = "none";  // --p-buy-blend (stack)
+  std::string refit_ = "none";  // --refit (stack)
   std::string spend_objective_ = "reg:squarederror";
   xgb::TreeParams tree_;
   std::optional<xgb::Booster> buy_booster_;
@@ -226,6 +334,7 @@ class HurdleModel final : public Model {
 
 }  // namespace
 
-std::unique_ptr<Model> make_hurdle_model() { return std::make_unique<HurdleModel>(); }
+std::unique_ptr<Model> make_hurdle_model() { return std::make_unique<HurdleModel>(kHurdle); }
+std::unique_ptr<Model> make_stack_model() { return std::make_unique<HurdleModel>(kStack); }
 
 }  // namespace cltv::models

@@ -36,20 +36,23 @@ std::string join_path(const std::string& dir, const std::string& file) {
 
 }  // namespace
 
-void TreeParams::declare(ParamSet& params) {
-  params.add_int("rounds", rounds, 500, 1, 100000, "maximum number of boosting rounds");
-  params.add_number("learning-rate", learning_rate, 0.05, 1e-4, 1.0, "shrinkage applied to each tree (eta)");
-  params.add_int("max-depth", max_depth, 6, 1, 20, "maximum depth of a tree");
-  params.add_number("min-child-weight", min_child_weight, 1.0, 0.0, 1e6,
+void TreeParams::declare(ParamSet& params, const TreeParams& defaults) {
+  const TreeParams& d = defaults;
+  params.add_int("rounds", rounds, d.rounds, 1, 100000, "maximum number of boosting rounds");
+  params.add_number("learning-rate", learning_rate, d.learning_rate, 1e-4, 1.0, "shrinkage applied to each tree (eta)");
+  params.add_int("max-depth", max_depth, d.max_depth, 1, 20, "maximum depth of a tree");
+  params.add_number("min-child-weight", min_child_weight, d.min_child_weight, 0.0, 1e6,
                     "minimum sum of instance hessians in a leaf");
-  params.add_number("subsample", subsample, 0.8, 0.01, 1.0, "fraction of training rows sampled for each tree");
-  params.add_number("colsample-bytree", colsample_bytree, 0.8, 0.01, 1.0,
+  params.add_number("subsample", subsample, d.subsample, 0.01, 1.0, "fraction of training rows sampled for each tree");
+  params.add_number("colsample-bytree", colsample_bytree, d.colsample_bytree, 0.01, 1.0,
                     "fraction of feature columns sampled for each tree");
-  params.add_number("lambda", lambda, 1.0, 0.0, 1e6, "L2 regularisation of leaf weights");
-  params.add_int("early-stopping-rounds", early_stopping_rounds, 50, 0, 100000,
+  params.add_number("lambda", lambda, d.lambda, 0.0, 1e6, "L2 regularisation of leaf weights");
+  params.add_int("early-stopping-rounds", early_stopping_rounds, d.early_stopping_rounds, 0, 100000,
                  "stop after this many rounds without improvement on the validation rows (0: never)");
   add_threads_param(params, threads);
 }
+
+void TreeParams::declare(ParamSet& params) { declare(params, TreeParams{}); }
 
 int TreeParams::nthread() const { return static_cast<int>(openmp_threads(threads, std::getenv("OMP_NUM_THREADS"))); }
 

@@ -28,7 +28,9 @@ struct TreeParams {
   int64_t early_stopping_rounds = 50;
   int64_t threads = 0;  // --threads; 0: the CPUs available
 
-  void declare(ParamSet& params);
+  // Declares the flags, with DEFAULTS' values as defaults.
+  void declare(ParamSet& params, const TreeParams& defaults);
+  void declare(ParamSet& params);  // with the defaults above
   int nthread() const;  // threads resolved (cltv::openmp_threads: OMP_NUM_THREADS is respected)
   // Everything but threads, which is a property of the run, not of the model.
   nlohmann::json to_json() const;
