@@ -18,7 +18,8 @@ Dataset fixture(uint64_t seed, size_t rows = 400) {
   Dataset d;
   d.rows = rows;
   d.cols = 6;
-  d.feature_names = {"f0", "f1", "f2", "f3", "window_amount", "f5"};
+  // btyd_p_buy: the probability column the stack model blends with (here, noise in [0, 1]).
+  d.feature_names = {"f0", "f1", "f2", "btyd_p_buy", "window_amount", "f5"};
   d.feature_months = 2;
   d.horizon_months = 1;
   d.horizon_days = 30;

@@ -4,6 +4,7 @@
 
 #include "cltv/pipeline/data.h"
 #include "cltv/pipeline/split.h"
+#include "cltv/pipeline/training.h"
 #include "cltv/time.h"
 #include "support/test_support.h"
 
@@ -63,6 +64,38 @@ TEST(StackedWindows, LaterDataNeverReachesTraining) {
   EXPECT_EQ(five.train.customer_ids, six.train.customer_ids);
   EXPECT_EQ(five.train.features, six.train.features);
   EXPECT_EQ(five.train.target_amount, six.train.target_amount);
+}
+
+TEST(StackedWindows, TheStackModelsSettingsValidateOnTheLastWindowAndLeakNothing) {
+  // The stack model's data: history features, every window, the window at --train-as-of validating.
+  // Nothing of June (the 6-month file's last month) reaches the training or validation rows.
+  const test::TempDir dir;
+  ExperimentOptions options;
+  options.input.schema = "lpoint";
+  options.split = stacked(1);
+  options.split.train_windows.reset();
+  options.split.valid_as_of.reset();
+  const ExperimentOptions stack = options_for_model(options, "stack");
+  EXPECT_TRUE(stack.features.history_features);
+  EXPECT_EQ(stack.split.train_windows, 0);
+  const PreparedData five_months = generated(dir, "five.csv", 5);
+  const Splits five = make_splits(five_months, stack.features, stack.split, false);
+  const Splits six = make_splits(generated(dir, "six.csv", 6), stack.features, stack.split, false);
+  features::FeatureOptions history;
+  history.history_features = true;
+  const models::Dataset may = make_target_dataset(five_months, history, days_from_civil(2019, 5, 1) * seconds_per_day, "");
+  EXPECT_EQ(five.valid.customer_ids, may.customer_ids);
+  EXPECT_EQ(five.valid.features, may.features);
+  EXPECT_NE(five.description.find("valid on the last training window"), std::string::npos) << five.description;
+  for (const auto& [early, late] : {std::pair{&five.train, &six.train}, {&five.valid, &six.valid}}) {
+    EXPECT_EQ(early->customer_ids, late->customer_ids);
+    EXPECT_EQ(early->features, late->features);
+    EXPECT_EQ(early->target_amount, late->target_amount);
+  }
+  // An explicit --train-windows wins over the model's default.
+  options.split.train_windows = 2;
+  EXPECT_EQ(options_for_model(options, "stack").split.train_windows, 2);
+  EXPECT_FALSE(options_for_model(options, "hurdle").features.history_features);
 }
 
 }  // namespace
