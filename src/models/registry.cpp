@@ -21,7 +21,7 @@ const std::vector<ModelEntry>& model_registry() {
       {"mlp", "the original network: 4-8-8-8-1, MAE on ln(1 + spend), Adam (Eigen)", &make_mlp_model},
       {"xgboost", "gradient-boosted trees (XGBoost) on ln(1 + spend) or Tweedie on spend", &make_xgboost_model},
       {"hurdle", "P(buy) by a boosted classifier times spend-if-buying by a boosted regressor", &make_hurdle_model},
-      {"stack", "hurdle on every monthly window with history and BG/NBD features; P(buy) blended with BG/NBD's",
+      {"stack", "hurdle with depth-3 trees on every monthly window, with the history and BG/NBD features",
        &make_stack_model, DataNeeds{.history_features = true, .all_windows = true}},
       {"bgnbd-gg", "BG/NBD expected purchases times Gamma-Gamma spend per purchase", &make_bgnbd_gg_model},
       {"pnbd-gg", "Pareto/NBD expected purchases times Gamma-Gamma spend per purchase", &make_pnbd_gg_model},

@@ -4,10 +4,10 @@
 // there (isotonic), and spend if buying is the regressor's prediction, recalibrated on the
 // validation buyers, plus their residuals (in bins), so the mean is exp(f(x)) E[exp(residual)] - 1
 // rather than the back-transformed log mean. The point prediction is the distribution's median.
-// The `stack` model is the same class with other settings (Variant): shallower trees, the
-// classifier's probability averaged on the logit scale with the BG/NBD P(buy) history feature before
-// calibration, and both boosters refitted on the training and validation rows with the rounds that
-// early stopping chose.
+// The `stack` model is the same class with other settings (Variant): shallower trees and two
+// options chosen off on backtests (docs/models/stack.md): the classifier's probability averaged on
+// the logit scale with the BG/NBD P(buy) history feature before calibration, and both boosters
+// refitted on the training and validation rows with the rounds that early stopping chose.
 #include "cltv/models/xgboost/hurdle_model.h"
 
 #include <fmt/format.h>
@@ -68,11 +68,24 @@ struct Variant {
   const char* kind;
   int64_t max_depth;          // the default of --max-depth
   const char* blend_column;   // a probability feature averaged with the classifier's; null for none
-  bool refit;                 // refit on training and validation rows with the chosen rounds
+  bool refit;                 // offer --refit (training and validation rows, the chosen rounds)
+  int64_t bags;               // the default of --bags
 };
 
-constexpr Variant kHurdle{"hurdle", 6, nullptr, false};
-constexpr Variant kStack{"stack", 3, "btyd_p_buy", true};
+constexpr Variant kHurdle{"hurdle", 6, nullptr, false, 1};
+constexpr Variant kStack{"stack", 3, "btyd_p_buy", true, 1};
+
+std::vector<xgb::Booster> boosters_of(std::vector<xgb::TrainedBooster>& trained) {
+  std::vector<xgb::Booster> boosters;
+  for (xgb::TrainedBooster& t : trained) boosters.push_back(std::move(t.booster));
+  return boosters;
+}
+
+// Bag 0's booster file is FILE (as before bagging); bag b's adds "_b" before ".json".
+std::string booster_file(const std::string& file, size_t bag) {
+  if (bag == 0) return file;
+  return fmt::format("{}_{}.json", file.substr(0, file.size() - 5), bag);
+}
 
 double logit(double p) {
   const double q = std::clamp(p, 1e-6, 1.0 - 1e-6);
@@ -102,12 +115,14 @@ class HurdleModel final : public Model {
     defaults.max_depth = variant_.max_depth;
     tree_.declare(params, defaults);
     if (variant_.blend_column != nullptr) {
-      params.add_choice("p-buy-blend", blend_, "btyd", {"btyd", "none"},
+      params.add_choice("p-buy-blend", blend_, "none", {"btyd", "none"},
                         "btyd: average the classifier's P(buy) on the logit scale with the BG/NBD P(buy) feature; "
                         "none: the classifier's alone");
     }
+    params.add_int("bags", bags_, variant_.bags, 1, 50,
+                   "boosters per part, each with its own seed and early stopping, whose predictions are averaged");
     if (variant_.refit) {
-      params.add_choice("refit", refit_, "all", {"all", "none"},
+      params.add_choice("refit", refit_, "none", {"all", "none"},
                         "all: refit on the training and validation rows with the rounds early stopping chose; none: "
                         "keep the boosters fitted on the training rows");
     }
@@ -117,29 +132,12 @@ class HurdleModel final : public Model {
   }
 
   FitReport fit(const Dataset& train, const Dataset& valid, uint64_t seed) override {
-    xgb::check_features(train, "training");
-    xgb::check_target(train.target_amount, train.rows, "target_amount", "training");
-    xgb::check_min_rows(train.rows, kMinTrainRows, "hurdle training data");
-    find_blend_column(train.feature_names);
-    const std::vector<double> train_buy = buy_labels(train);
-    const auto buyers = static_cast<size_t>(std::count(train_buy.begin(), train_buy.end(), 1.0));
-    if (buyers == 0 || buyers == train.rows) {
-      throw_model(fmt::format("hurdle: {} of the {} training rows bought (target_amount > 0): the buy classifier "
-                              "needs both buyers and non-buyers",
-                              buyers, train.rows),
-                  "check the target period and the population");
-    }
-    xgb::check_min_rows(buyers, kMinTrainBuyers, "hurdle spend regressor (training buyers)");
+    const size_t buyers = check_fit_input(train, valid);
     const bool has_valid = valid.rows > 0;
-    if (has_valid) {
-      xgb::check_features(valid, "validation");
-      xgb::check_columns(valid, train.cols, train.feature_names, "validation");
-      xgb::check_target(valid.target_amount, valid.rows, "target_amount", "validation");
-    }
 
     // Part 1: P(buy) on every row.
     xgb::DMatrix buy_train(train.features.data(), train.rows, train.cols, threads());
-    buy_train.set_labels(train_buy);
+    buy_train.set_labels(buy_labels(train));
     std::unique_ptr<xgb::DMatrix> buy_valid;
     if (has_valid) {
       buy_valid = std::make_unique<xgb::DMatrix>(valid.features.data(), valid.rows, valid.cols, threads());
@@ -149,7 +147,6 @@ class HurdleModel final : public Model {
     buy_task.objective = "binary:logistic";
     buy_task.eval_metric = "logloss";
     buy_task.base_score = static_cast<double>(buyers) / static_cast<double>(train.rows);
-    xgb::TrainedBooster buy = xgb::train_booster(tree_, buy_task, buy_train, buy_valid.get(), seed);
 
     // Part 2: log1p(spend) of the buyers.
     const BuyerRows train_buyers = buyer_rows(train);
@@ -168,38 +165,35 @@ class HurdleModel final : public Model {
     spend_task.objective = spend_objective_;
     spend_task.eval_metric = "mae";
     spend_task.base_score = xgb::mean(train_buyers.log_spend);
-    xgb::TrainedBooster spend = xgb::train_booster(tree_, spend_task, spend_train, spend_valid.get(), seed);
 
-    measure_distribution(valid, buy.booster, spend.booster);
-    if (variant_.refit && refit_ == "all" && has_valid) {
-      const Dataset all = joined(train, valid);
-      buy.booster = refit(buy_task, all, buy_labels(all), buy.best_rounds, seed);
-      const BuyerRows all_buyers = buyer_rows(all);
-      spend.booster = refit(spend_task, all, all_buyers, spend.best_rounds, seed);
+    // Each bag: both parts with their own seed and early stopping.
+    std::vector<xgb::TrainedBooster> buy, spend;
+    for (int64_t bag = 0; bag < bags_; ++bag) {
+      const uint64_t bag_seed = seed + static_cast<uint64_t>(bag) * 7919;
+      buy.push_back(xgb::train_booster(tree_, buy_task, buy_train, buy_valid.get(), bag_seed));
+      spend.push_back(xgb::train_booster(tree_, spend_task, spend_train, spend_valid.get(), bag_seed));
     }
+    buy_boosters_ = boosters_of(buy);
+    spend_boosters_ = boosters_of(spend);
     cols_ = train.cols;
     feature_names_ = train.feature_names;
-    spend_best_rounds_ = spend.best_rounds;
-    const std::vector<double> buy_share = gain_shares(buy.booster.total_gain(cols_));
-    const std::vector<double> spend_share = gain_shares(spend.booster.total_gain(cols_));
-    std::vector<double> importance(cols_);
-    for (size_t c = 0; c < cols_; ++c) importance[c] = 0.5 * (buy_share[c] + spend_share[c]);
+    measure_distribution(valid);
+    if (variant_.refit && refit_ == "all" && has_valid) refit_all(joined(train, valid), buy_task, spend_task, buy, spend, seed);
+    spend_best_rounds_ = spend.front().best_rounds;
     report_ = FitReport{};
-    report_.curve = std::move(buy.curve);
+    report_.curve = std::move(buy.front().curve);
     report_.loss_name = "logloss_buy";
-    report_.best_step = buy.best_rounds;
-    report_.feature_importance = xgb::rank_importance(feature_names_, importance);
-    buy_booster_.emplace(std::move(buy.booster));
-    spend_booster_.emplace(std::move(spend.booster));
+    report_.best_step = buy.front().best_rounds;
+    report_.feature_importance = xgb::rank_importance(feature_names_, importance());
     return report_;
   }
 
   Prediction predict(const Dataset& data, std::span<const double> horizon_cuts) const override {
-    if (!buy_booster_ || !spend_booster_) throw_model("hurdle model used before fit or load");
+    if (buy_boosters_.empty() || spend_boosters_.empty()) throw_model(kind() + " model used before fit or load");
     xgb::check_features(data, "prediction");
     xgb::check_columns(data, cols_, feature_names_, "prediction");
-    const std::vector<double> p_raw = buy_probability(*buy_booster_, data);
-    const std::vector<double> log_spend = spend_booster_->predict_dense(data.features.data(), data.rows, data.cols);
+    const std::vector<double> p_raw = buy_probability(data);
+    const std::vector<double> log_spend = averaged(spend_boosters_, data.features.data(), data.rows);
     Prediction prediction;
     prediction.distribution.resize(data.rows, horizon_cuts.size());
     for (size_t r = 0; r < data.rows; ++r) {
@@ -210,12 +204,17 @@ class HurdleModel final : public Model {
   }
 
   void save(const std::string& dir) const override {
-    if (!buy_booster_ || !spend_booster_ || !buy_calibration_) throw_model("hurdle model saved before fit or load");
-    xgb::write_text_file(dir, kBuyBoosterFile, buy_booster_->save_json());
-    xgb::write_text_file(dir, kSpendBoosterFile, spend_booster_->save_json());
+    if (buy_boosters_.empty() || spend_boosters_.empty() || !buy_calibration_) {
+      throw_model(kind() + " model saved before fit or load");
+    }
+    for (size_t bag = 0; bag < buy_boosters_.size(); ++bag) {
+      xgb::write_text_file(dir, booster_file(kBuyBoosterFile, bag), buy_boosters_[bag].save_json());
+      xgb::write_text_file(dir, booster_file(kSpendBoosterFile, bag), spend_boosters_[bag].save_json());
+    }
     nlohmann::json json = {{"kind", kind()},
                            {"spend_objective", spend_objective_},
                            {"p_buy_blend", blend_},
+                           {"bags", bags_},
                            {"refit", refit_},
                            {"tree", tree_.to_json()},
                            {"feature_count", cols_},
@@ -236,6 +235,7 @@ class HurdleModel final : public Model {
       spend_objective_ = json.at("spend_objective").get<std::string>();
       blend_ = json.value("p_buy_blend", std::string("none"));  // absent in hurdle models before stack
       refit_ = json.value("refit", std::string("none"));
+      bags_ = json.value("bags", int64_t{1});  // absent in hurdle models before bagging
       tree_.from_json(json.at("tree"));
       cols_ = json.at("feature_count").get<size_t>();
       feature_names_ = json.at("feature_names").get<std::vector<std::string>>();
@@ -250,22 +250,76 @@ class HurdleModel final : public Model {
     } catch (const nlohmann::json::exception& e) {
       throw_io(fmt::format("{} in {} is malformed: {}", kModelFile, dir, e.what()), "save the model again");
     }
-    buy_booster_.emplace(xgb::load_booster(dir, kBuyBoosterFile, cols_, tree_.nthread()));
-    spend_booster_.emplace(xgb::load_booster(dir, kSpendBoosterFile, cols_, tree_.nthread()));
+    buy_boosters_.clear();
+    spend_boosters_.clear();
+    for (size_t bag = 0; bag < static_cast<size_t>(std::max<int64_t>(1, bags_)); ++bag) {
+      buy_boosters_.push_back(xgb::load_booster(dir, booster_file(kBuyBoosterFile, bag), cols_, tree_.nthread()));
+      spend_boosters_.push_back(xgb::load_booster(dir, booster_file(kSpendBoosterFile, bag), cols_, tree_.nthread()));
+    }
   }
 
  private:
   // Calibrates P(buy) and measures the buyers' residuals of spend on VALID.
-  void measure_distribution(const Dataset& valid, const xgb::Booster& buy, const xgb::Booster& spend) {
-    const std::string what = "hurdle: the predictive distribution";
+  void measure_distribution(const Dataset& valid) {
+    const std::string what = kind() + ": the predictive distribution";
     require_distribution_rows(valid.rows, what);
-    const std::vector<double> p_raw = buy_probability(buy, valid);
-    buy_calibration_ = measure_buy_probability(p_raw, buy_labels(valid), what);
+    buy_calibration_ = measure_buy_probability(buy_probability(valid), buy_labels(valid), what);
     const BuyerRows buyers = buyer_rows(valid);
     const size_t count = buyers.log_spend.size();
     const std::vector<double> predicted =
-        count == 0 ? std::vector<double>{} : spend.predict_dense(buyers.features.data(), count, valid.cols);
+        count == 0 ? std::vector<double>{} : averaged(spend_boosters_, buyers.features.data(), count);
     spend_ = SpendIfBuying::measure(predicted, buyers.log_spend, what + " (buyers)");
+  }
+
+  // The input checks of fit; returns the number of training buyers.
+  size_t check_fit_input(const Dataset& train, const Dataset& valid) {
+    xgb::check_features(train, "training");
+    xgb::check_target(train.target_amount, train.rows, "target_amount", "training");
+    xgb::check_min_rows(train.rows, kMinTrainRows, kind() + " training data");
+    find_blend_column(train.feature_names);
+    const std::vector<double> train_buy = buy_labels(train);
+    const auto buyers = static_cast<size_t>(std::count(train_buy.begin(), train_buy.end(), 1.0));
+    if (buyers == 0 || buyers == train.rows) {
+      throw_model(fmt::format("{}: {} of the {} training rows bought (target_amount > 0): the buy classifier "
+                              "needs both buyers and non-buyers",
+                              kind(), buyers, train.rows),
+                  "check the target period and the population");
+    }
+    xgb::check_min_rows(buyers, kMinTrainBuyers, kind() + " spend regressor (training buyers)");
+    if (valid.rows > 0) {
+      xgb::check_features(valid, "validation");
+      xgb::check_columns(valid, train.cols, train.feature_names, "validation");
+      xgb::check_target(valid.target_amount, valid.rows, "target_amount", "validation");
+    }
+    return buyers;
+  }
+
+  // Both parts of every bag boosted again on ALL (training and validation rows) for the rounds
+  // early stopping chose; the calibration measured before stays.
+  void refit_all(const Dataset& all, const xgb::BoosterTask& buy_task, const xgb::BoosterTask& spend_task,
+                 const std::vector<xgb::TrainedBooster>& buy, const std::vector<xgb::TrainedBooster>& spend,
+                 uint64_t seed) {
+    const std::vector<double> labels = buy_labels(all);
+    const BuyerRows all_buyers = buyer_rows(all);
+    for (size_t bag = 0; bag < buy.size(); ++bag) {
+      const uint64_t bag_seed = seed + bag * 7919;
+      buy_boosters_[bag] = refit(buy_task, all, labels, buy[bag].best_rounds, bag_seed);
+      spend_boosters_[bag] = refit(spend_task, all, all_buyers, spend[bag].best_rounds, bag_seed);
+    }
+  }
+
+  // Each feature's share of the total gain, averaged over both parts and every bag.
+  std::vector<double> importance() const {
+    std::vector<double> total(cols_, 0.0);
+    for (const auto* boosters : {&buy_boosters_, &spend_boosters_}) {
+      for (const xgb::Booster& booster : *boosters) {
+        const std::vector<double> share = gain_shares(booster.total_gain(cols_));
+        for (size_t c = 0; c < cols_; ++c) total[c] += share[c];
+      }
+    }
+    const double parts = 2.0 * static_cast<double>(buy_boosters_.size());
+    for (double& value : total) value /= parts;
+    return total;
   }
 
   int threads() const { return tree_.nthread(); }
@@ -283,10 +337,21 @@ class HurdleModel final : public Model {
     blend_index_ = static_cast<size_t>(it - names.begin());
   }
 
-  // The classifier's P(buy) on DATA, averaged on the logit scale with the blend column's when the
-  // variant has one (before calibration).
-  std::vector<double> buy_probability(const xgb::Booster& buy, const Dataset& data) const {
-    std::vector<double> p = buy.predict_dense(data.features.data(), data.rows, data.cols);
+  // The mean prediction of BOOSTERS on ROWS rows of FEATURES (cols_ columns).
+  std::vector<double> averaged(const std::vector<xgb::Booster>& boosters, const double* features, size_t rows) const {
+    std::vector<double> mean(rows, 0.0);
+    for (const xgb::Booster& booster : boosters) {
+      const std::vector<double> p = booster.predict_dense(features, rows, cols_);
+      for (size_t r = 0; r < rows; ++r) mean[r] += p[r];
+    }
+    for (double& value : mean) value /= static_cast<double>(boosters.size());
+    return mean;
+  }
+
+  // The classifiers' mean P(buy) on DATA, averaged on the logit scale with the blend column's when
+  // the variant blends (before calibration).
+  std::vector<double> buy_probability(const Dataset& data) const {
+    std::vector<double> p = averaged(buy_boosters_, data.features.data(), data.rows);
     if (!blends()) return p;
     for (size_t r = 0; r < data.rows; ++r) {
       const double blended = 0.5 * (logit(p[r]) + logit(data.row(r)[blend_index_]));
@@ -322,8 +387,9 @@ class HurdleModel final : public Model {
   std::string refit_ = "none";  // --refit (stack)
   std::string spend_objective_ = "reg:squarederror";
   xgb::TreeParams tree_;
-  std::optional<xgb::Booster> buy_booster_;
-  std::optional<xgb::Booster> spend_booster_;
+  int64_t bags_ = 1;
+  std::vector<xgb::Booster> buy_boosters_;  // one per bag
+  std::vector<xgb::Booster> spend_boosters_;
   size_t cols_ = 0;
   std::vector<std::string> feature_names_;
   std::optional<IsotonicMap> buy_calibration_;

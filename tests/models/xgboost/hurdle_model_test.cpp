@@ -84,7 +84,7 @@ TEST(HurdleModel, SharesTheTreeParametersAndAddsTheSpendObjective) {
   for (const auto& p : params.params()) names.insert(p.name);
   const std::set<std::string> expected = {"rounds",    "learning-rate",         "max-depth", "min-child-weight",
                                           "subsample", "colsample-bytree",      "lambda",    "early-stopping-rounds",
-                                          "threads",   "spend-objective"};
+                                          "threads",   "spend-objective",       "bags"};
   EXPECT_EQ(names, expected);
 }
 

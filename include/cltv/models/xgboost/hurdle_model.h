@@ -9,9 +9,9 @@
 namespace cltv::models {
 
 std::unique_ptr<Model> make_hurdle_model();
-// The `stack` model: the hurdle model on the history features, its P(buy) averaged on the logit
-// scale with BG/NBD's (the btyd_p_buy column), trees of depth 3, refitted on the training and
-// validation rows once early stopping has chosen the rounds. See docs/models/stack.md.
+// The `stack` model: the hurdle model with trees of depth 3 on every training window with the
+// history features; optionally its P(buy) averaged on the logit scale with BG/NBD's (the btyd_p_buy
+// column) and both parts refitted on the validation rows too. See docs/models/stack.md.
 std::unique_ptr<Model> make_stack_model();
 
 }  // namespace cltv::models
