@@ -13,6 +13,7 @@
 #include "cltv/btyd/predict.h"
 #include "cltv/btyd/rfm.h"
 #include "cltv/error.h"
+#include "cltv/models/btyd_spend.h"
 #include "cltv/parallel.h"
 #include "cltv/time.h"
 
@@ -115,12 +116,7 @@ struct BtydFit {
 };
 
 BtydFit fit_btyd(const models::Dataset& d, int64_t as_of) {
-  btyd::RfmTable rfm;
-  rfm.ids.assign(d.history_frequency.size(), std::string());
-  rfm.frequency = d.history_frequency;
-  rfm.recency = d.history_recency;
-  rfm.T = d.history_age;
-  rfm.monetary_value = d.history_monetary;
+  const btyd::RfmTable rfm = models::fitting_rfm(d);
   const std::string what = fmt::format("the history before {}", format_date(as_of));
   btyd::validate_rfm(rfm, what);
   BtydFit fit;
@@ -179,8 +175,7 @@ void append_history_features(const TransactionTable& table, const std::vector<ui
       const double x = d.frequency[r], t_x = d.recency[r], T = d.age[r];
       const btyd::PurchaseCountDistribution counts =
           btyd::purchase_count_distribution(btyd_fit.purchase, d.horizon_days, x, t_x, T);
-      double expected = 0;
-      for (size_t n = 1; n < counts.pmf.size(); ++n) expected += static_cast<double>(n) * counts.pmf[n];
+      const double expected = counts.mean();
       const double per_purchase = btyd::expected_spend_per_purchase(btyd_fit.spend, x, d.monetary[r]);
       double* out = values.data() + r * cols;
       std::copy(d.row(r), d.row(r) + old_cols, out);

@@ -277,7 +277,8 @@ std::vector<TrainOutcome> compare_models(const ExperimentOptions& options, const
     auto found = splits_by_needs.find(key);
     if (found == splits_by_needs.end()) {
       found = splits_by_needs.emplace(key, make_splits(data, resolved.features, resolved.split, true)).first;
-      descriptions.push_back(found->second.description);
+      const std::string& text = found->second.description;
+      if (std::find(descriptions.begin(), descriptions.end(), text) == descriptions.end()) descriptions.push_back(text);
     }
     resolved.levels = resolve_level_cuts(options, found->second.level_spend);
     std::unique_ptr<models::Model> model;

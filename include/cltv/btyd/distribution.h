@@ -18,6 +18,14 @@ namespace cltv::btyd {
 struct PurchaseCountDistribution {
   std::vector<double> pmf;
   double p_alive = 1;  // P(alive at T | history), as p_alive() gives it
+
+  // The mean of pmf: equal to expected_purchases() (the tests check it), without the numerical
+  // integration that closed form falls back to when a + b is large.
+  double mean() const {
+    double sum = 0;
+    for (size_t n = 1; n < pmf.size(); ++n) sum += static_cast<double>(n) * pmf[n];
+    return sum;
+  }
 };
 PurchaseCountDistribution purchase_count_distribution(const FittedModel& model, double t, double x, double t_x,
                                                       double T, double tail = 1e-9, int max_terms = 2000);

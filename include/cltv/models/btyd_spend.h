@@ -6,11 +6,16 @@
 
 #include <memory>
 
+#include "cltv/btyd/rfm.h"
 #include "cltv/models/model.h"
 
 namespace cltv::models {
 
 std::unique_ptr<Model> make_bgnbd_gg_model();
 std::unique_ptr<Model> make_pnbd_gg_model();
+
+// What the probabilistic models fit on: every customer's RFM before as-of when DATA carries it
+// (Dataset::history_*), else the population's.
+btyd::RfmTable fitting_rfm(const Dataset& data);
 
 }  // namespace cltv::models

@@ -25,7 +25,7 @@ struct RunOptions {
   features::CleanOptions clean;
   features::FeatureOptions features;  // as_of: the first day scored (default: the month after the data)
   eval::LevelCuts levels;
-  std::string model = "hurdle";  // the most accurate calibrated model measured (docs/results.md)
+  std::string model = "stack";  // the most accurate calibrated model measured (docs/results.md)
   ModelFlags model_flags;
   std::string work = "cltv-data";  // local folder holding runs/<run>/
   std::string artifacts;           // location receiving models/<run>/ and models/LATEST; default WORK

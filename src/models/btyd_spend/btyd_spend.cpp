@@ -28,26 +28,6 @@ btyd::RfmTable rfm_of(const Dataset& data) {
   return rfm;
 }
 
-// Every customer's RFM before as-of when the dataset carries it, else the population's: for fitting.
-btyd::RfmTable history_rfm_of(const Dataset& data) {
-  if (data.history_frequency.empty()) return rfm_of(data);
-  btyd::RfmTable rfm;
-  rfm.ids.assign(data.history_frequency.size(), std::string());
-  rfm.frequency = data.history_frequency;
-  rfm.recency = data.history_recency;
-  rfm.T = data.history_age;
-  rfm.monetary_value = data.history_monetary;
-  return rfm;
-}
-
-// The mean of a purchase-count pmf: equal to btyd::expected_purchases (the tests check it), without
-// the numerical integration that closed form falls back to when a + b is large.
-double mean_count(const std::vector<double>& pmf) {
-  double mean = 0;
-  for (size_t n = 1; n < pmf.size(); ++n) mean += static_cast<double>(n) * pmf[n];
-  return mean;
-}
-
 class BtydSpendModel final : public Model {
  public:
   BtydSpendModel(btyd::ModelKind purchase_kind, std::string name) : purchase_kind_(purchase_kind), name_(std::move(name)) {}
@@ -60,7 +40,7 @@ class BtydSpendModel final : public Model {
   }
 
   FitReport fit(const Dataset& train, const Dataset&, uint64_t) override {
-    const btyd::RfmTable rfm = history_rfm_of(train);
+    const btyd::RfmTable rfm = fitting_rfm(train);
     btyd::validate_rfm(rfm, "training history");
     btyd::FitOptions options;
     options.l2_penalty = penalty_;
@@ -110,7 +90,7 @@ class BtydSpendModel final : public Model {
     const double x = rfm.frequency[r], t_x = rfm.recency[r], T = rfm.T[r];
     btyd::PurchaseCountDistribution counts = btyd::purchase_count_distribution(purchase_, t, x, t_x, T);
     d.p_alive[r] = counts.p_alive;
-    d.expected_purchases[r] = mean_count(counts.pmf);
+    d.expected_purchases[r] = counts.mean();
     d.days_to_next_purchase[r] = btyd::median_time_to_next_purchase(purchase_, x, T);
     const btyd::HorizonSpendDistribution law(spend_, x, rfm.monetary_value[r], std::move(counts.pmf));
     d.set_row(r, law, horizon_cuts);
@@ -137,6 +117,17 @@ class BtydSpendModel final : public Model {
 };
 
 }  // namespace
+
+btyd::RfmTable fitting_rfm(const Dataset& data) {
+  if (data.history_frequency.empty()) return rfm_of(data);
+  btyd::RfmTable rfm;
+  rfm.ids.assign(data.history_frequency.size(), std::string());
+  rfm.frequency = data.history_frequency;
+  rfm.recency = data.history_recency;
+  rfm.T = data.history_age;
+  rfm.monetary_value = data.history_monetary;
+  return rfm;
+}
 
 std::unique_ptr<Model> make_bgnbd_gg_model() {
   return std::make_unique<BtydSpendModel>(btyd::ModelKind::bgnbd, "bgnbd-gg");
