@@ -30,5 +30,6 @@ Command make_predict_command();
 Command make_query_command();
 Command make_btyd_command();
 Command make_run_command();
+Command make_serve_command();
 
 }  // namespace cltv::cli

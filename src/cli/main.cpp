@@ -30,6 +30,7 @@ std::vector<Command> all_commands() {
   commands.push_back(cltv::cli::make_predict_command());
   commands.push_back(cltv::cli::make_query_command());
   commands.push_back(cltv::cli::make_btyd_command());
+  commands.push_back(cltv::cli::make_serve_command());
   return commands;
 }
 

@@ -29,16 +29,13 @@ int CsvDocument::column(std::string_view name) const {
   return -1;
 }
 
-CsvDocument read_csv(const std::string& path) {
-  const std::string text = read_whole_file(path);
-  std::string_view data(text);
+void scan_csv(std::string_view data, const std::string& source, const CsvRecordHandler& on_record) {
   if (data.starts_with("\xEF\xBB\xBF")) data.remove_prefix(3);
-  if (data.empty()) throw_input(fmt::format("'{}' is empty", path), "expected a CSV file with a header");
+  if (data.empty()) throw_input(fmt::format("'{}' is empty", source), "expected a CSV file with a header");
   detail::RecordScanner scanner;
   std::vector<std::string_view> fields;
   std::string scratch;
-  CsvDocument doc;
-  size_t pos = 0, line = 1;
+  size_t pos = 0, line = 1, columns = 0;
   while (pos < data.size()) {
     size_t record_end = 0, newlines = 0;
     bool quote_error = false;
@@ -47,18 +44,28 @@ CsvDocument read_csv(const std::string& path) {
     const size_t record_line = line;
     line += std::max<size_t>(newlines, 1);
     if (record_end == start && fields.size() <= 1) continue;  // blank line
-    if (quote_error) throw_input(fmt::format("{}:{}: unbalanced quotes", path, record_line));
+    if (quote_error) throw_input(fmt::format("{}:{}: unbalanced quotes", source, record_line));
+    if (columns == 0) {
+      columns = fields.size();
+    } else if (fields.size() != columns) {
+      throw_input(fmt::format("{}:{}: {} fields, expected {} as in the header", source, record_line, fields.size(),
+                              columns));
+    }
+    on_record(record_line, fields);
+  }
+}
+
+CsvDocument read_csv(const std::string& path) {
+  const std::string text = read_whole_file(path);
+  CsvDocument doc;
+  scan_csv(text, path, [&doc](size_t, const std::vector<std::string_view>& fields) {
     std::vector<std::string> row(fields.begin(), fields.end());
     if (doc.header.empty()) {
       doc.header = std::move(row);
-      continue;
+    } else {
+      doc.rows.push_back(std::move(row));
     }
-    if (row.size() != doc.header.size()) {
-      throw_input(fmt::format("{}:{}: {} fields, expected {} as in the header", path, record_line, row.size(),
-                              doc.header.size()));
-    }
-    doc.rows.push_back(std::move(row));
-  }
+  });
   return doc;
 }
 

@@ -105,7 +105,10 @@ void summarise_levels(ScoredCustomers& s) {
                    [&](size_t a, size_t b) { return o.spend_at_risk[a] > o.spend_at_risk[b]; });
 }
 
-ScoredCustomers score(const storage::LoadedBundle& bundle, const PreparedData& data, const PredictOptions& options) {
+}  // namespace
+
+ScoredCustomers score_data(const storage::LoadedBundle& bundle, const PreparedData& data, const PredictOptions& options,
+                           models::Dataset* scored_rows) {
   ExperimentOptions settings = bundle_settings(bundle.info);
   // Scoring looks forward: every customer of the trained population's kind gets a row (the
   // original's all-months rule needs the future, so its models score the window's customers).
@@ -123,7 +126,7 @@ ScoredCustomers score(const storage::LoadedBundle& bundle, const PreparedData& d
   if (!unit_warning.empty()) s.warnings.push_back(unit_warning);
 
   settings.features.as_of = window.as_of;
-  const models::Dataset set = make_dataset(data, settings.features);
+  models::Dataset set = make_dataset(data, settings.features);
   storage::check_feature_contract(bundle.info, set.feature_names);
   s.horizon_months = set.horizon_months;
   models::Prediction p = bundle.model->predict(set, horizon_cuts(s.levels, set.horizon_months));
@@ -133,8 +136,11 @@ ScoredCustomers score(const storage::LoadedBundle& bundle, const PreparedData& d
   s.next_purchase_date = next_purchase_dates(p.distribution, window.as_of);
   s.distribution = std::move(p.distribution);
   summarise_levels(s);
+  if (scored_rows != nullptr) *scored_rows = std::move(set);
   return s;
 }
+
+namespace {
 
 // Numbers as JSON numbers, empty fields as null; the customer id stays text.
 nlohmann::ordered_json field_json(const std::string& column, const std::string& value) {
@@ -158,7 +164,7 @@ nlohmann::ordered_json field_json(const std::string& column, const std::string& 
 PredictOutcome score_customers(const storage::LoadedBundle& bundle, const PreparedData& data,
                                const PredictOptions& options) {
   PredictOutcome outcome;
-  outcome.scores = score(bundle, data, options);
+  outcome.scores = score_data(bundle, data, options);
   outcome.predictions_path = options.out;
   outcome.segments_path = options.segments.empty() ? default_segments_path(options.out) : options.segments;
   storage::write_text(storage::parse_location(options.out), predictions_csv(outcome.scores));

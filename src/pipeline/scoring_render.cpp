@@ -71,6 +71,31 @@ std::string at_risk_text(const ScoredCustomers& s) {
 
 }  // namespace
 
+ordered_json prediction_row_json(const ScoredCustomers& s, size_t r) {
+  const models::SpendDistribution& d = s.distribution;
+  const LevelOutlook& o = s.outlook;
+  ordered_json row = {{"customer_id", s.customer_id[r]},
+                      {"expected_spend", d.expected_spend[r]},
+                      {"p_buy", d.p_buy[r]},
+                      {"p10", d.p10[r]},
+                      {"p50", d.p50[r]},
+                      {"p90", d.p90[r]},
+                      {"current_monthly_spend", o.current_monthly_spend[r]},
+                      {"current_level", o.current_level[r]},
+                      {"predicted_level", o.predicted_level[r]},
+                      {"p_down", o.p_down[r]},
+                      {"p_same", o.p_same[r]},
+                      {"p_up", o.p_up[r]},
+                      {"trend", to_string(o.trend[r])},
+                      {"spend_at_risk", o.spend_at_risk[r]}};
+  if (has_purchase_columns(s)) {
+    row["p_alive"] = d.p_alive[r];
+    row["expected_purchases"] = d.expected_purchases[r];
+    row["next_purchase_date"] = s.next_purchase_date[r].empty() ? ordered_json(nullptr) : ordered_json(s.next_purchase_date[r]);
+  }
+  return row;
+}
+
 std::string predictions_csv(const ScoredCustomers& s) {
   std::string csv =
       "customer_id,expected_spend,p_buy,p10,p50,p90,current_monthly_spend,current_level,predicted_level,p_down,"

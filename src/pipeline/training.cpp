@@ -336,6 +336,7 @@ ExperimentOptions bundle_settings(const storage::BundleInfo& info) {
     settings.features.activeness_threshold = f.at("activeness_threshold").get<double>();
     settings.features.units = f.at("units").get<std::vector<std::string>>();
     settings.levels.cuts = pipeline.at("level_cuts").get<std::vector<double>>();
+    settings.input.schema = pipeline.value("schema", std::string());
   } catch (const nlohmann::json::exception& e) {
     throw_model(fmt::format("the model's manifest lacks a pipeline setting: {}", e.what()), "train the model again");
   }

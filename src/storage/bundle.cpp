@@ -19,6 +19,7 @@
 #include "cltv/sha256.h"
 #include "cltv/storage/location.h"
 #include "cltv/storage/manifest.h"
+#include "cltv/storage/run.h"
 #include "cltv/time.h"
 #include "cltv/version.h"
 
@@ -162,20 +163,7 @@ LoadedBundle load_bundle_directory(const std::string& dir) {
                               dir, format, bundle_format_version),
                   "retrain the model with this cltv (cltv train)");
     }
-    if (manifest.at("manifest_sha256").get<std::string>() != manifest_checksum(manifest)) {
-      throw_model(fmt::format("'{}' was altered: its checksum does not match", manifest_path.string()),
-                  "train the model again or restore the original bundle");
-    }
-    for (const auto& [name, entry] : manifest.at("files").items()) {
-      const fs::path path = root / name;
-      if (!fs::exists(path)) throw_model(fmt::format("model '{}' lacks its file '{}'", dir, name), "the bundle is incomplete");
-      if (fs::file_size(path) != entry.at("bytes").get<uintmax_t>() ||
-          sha256_file_hex(path.string()) != entry.at("sha256").get<std::string>()) {
-        throw_model(fmt::format("model file '{}' is truncated or altered: its SHA-256 does not match the manifest",
-                                path.string()),
-                    "train the model again or restore the original bundle");
-      }
-    }
+    verify_listed_files(dir, manifest, "model", "train the model again or restore the original bundle");
     LoadedBundle loaded;
     loaded.info.model_kind = manifest.at("model_kind").get<std::string>();
     loaded.info.created_utc = manifest.at("created_utc").get<std::string>();
@@ -220,17 +208,6 @@ bool is_run_name(std::string_view name) {
   return std::all_of(name.begin(), name.end(), [](char c) {
     return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
   });
-}
-
-// Refuses a location inside a run directory that cltv run has not finished.
-void refuse_incomplete_run(const Location& location) {
-  const std::string path = location.is_remote() ? location.key : fs::path(location.path).lexically_normal().string();
-  for (const auto& part : fs::path(path)) {
-    if (part.string().ends_with(incomplete_run_suffix)) {
-      throw_model(fmt::format("'{}' is an incomplete run: cltv run did not finish it", location.text()),
-                  "use a complete run (runs/<run>, without .incomplete) or models/LATEST");
-    }
-  }
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 // a field on output, and reading a whole headed CSV file into memory.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -18,6 +19,15 @@ struct CsvDocument {
   // Index of column NAME, or -1.
   int column(std::string_view name) const;
 };
+
+// Called with each record of a CSV text (the header first) and its first line number. Fields may
+// point into the scanner's scratch space: copy what is kept.
+using CsvRecordHandler = std::function<void(size_t line, const std::vector<std::string_view>& fields)>;
+
+// Scans DATA (RFC 4180, CRLF or LF, optional BOM) record by record, skipping blank lines. Throws
+// input error naming SOURCE:line for empty data, unbalanced quotes or a record whose field count
+// differs from the header's.
+void scan_csv(std::string_view data, const std::string& source, const CsvRecordHandler& on_record);
 
 // Reads PATH (RFC 4180, CRLF or LF, optional BOM). Throws io error when unreadable and input error
 // naming file:line for an empty file or a row whose field count differs from the header's.

@@ -3,6 +3,7 @@
 // segment summary; and looking one customer up.
 #pragma once
 
+#include <nlohmann/json_fwd.hpp>
 #include <optional>
 #include <string>
 
@@ -63,10 +64,18 @@ PredictOutcome predict_customers(const PredictOptions& options);
 PredictOutcome score_customers(const storage::LoadedBundle& bundle, const PreparedData& data,
                                const PredictOptions& options);
 
+// Scores DATA (prepared with the bundle's cleaning settings) with BUNDLE, writing nothing; SCORED_ROWS,
+// when given, receives the dataset scored (features, RFM), row for row.
+ScoredCustomers score_data(const storage::LoadedBundle& bundle, const PreparedData& data, const PredictOptions& options,
+                           models::Dataset* scored_rows = nullptr);
+
 // Renderings. predictions.csv: customer_id, expected_spend, p_buy, p10, p50, p90,
 // current_monthly_spend, current_level, predicted_level, p_down, p_same, p_up, trend, spend_at_risk
 // and, for "buy 'til you die" models, p_alive, expected_purchases, next_purchase_date.
 std::string predictions_csv(const ScoredCustomers& scores);
+// Row R as a JSON object with the CSV's columns (numbers as numbers, levels as integers, an empty
+// next_purchase_date null).
+nlohmann::ordered_json prediction_row_json(const ScoredCustomers& scores, size_t r);
 // Level counts (most probable and expected), transitions, and the at-risk customers from FIRST, at
 // most COUNT of them, with their total.
 std::string segments_json(const ScoredCustomers& scores, size_t first = 0, size_t count = 100);
