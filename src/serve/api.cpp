@@ -118,10 +118,12 @@ std::string ndjson_to_csv(std::string_view ndjson) {
 
 }  // namespace
 
-ApiResponse error_response(int status, std::string_view message) {
+ApiResponse error_response(int status, std::string_view message, std::string_view hint) {
+  ordered_json error = {{"status", status}, {"message", message}};
+  if (!hint.empty()) error["hint"] = hint;
   ApiResponse response;
   response.status = status;
-  response.body = ordered_json{{"error", {{"status", status}, {"message", message}}}}.dump();
+  response.body = ordered_json{{"error", error}}.dump();
   return response;
 }
 

@@ -59,7 +59,13 @@ nlohmann::ordered_json chart_rows(const std::string& path) {
     nlohmann::ordered_json row;
     for (size_t c = 0; c < fields.size(); ++c) {
       const double value = parse_number(fields[c], path, line, header[c]);
-      row[header[c]] = std::isfinite(value) ? nlohmann::ordered_json(value) : nlohmann::ordered_json(nullptr);
+      if (!std::isfinite(value)) {
+        row[header[c]] = nullptr;
+      } else if (value == std::trunc(value) && std::abs(value) < 1e15) {
+        row[header[c]] = static_cast<int64_t>(value);  // counts and bins stay integers
+      } else {
+        row[header[c]] = value;
+      }
     }
     rows.push_back(std::move(row));
   });

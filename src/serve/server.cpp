@@ -197,7 +197,7 @@ struct Server::State {
       try {
         send(res, handler(*served, req));
       } catch (const Error& e) {
-        send(res, error_response(status_of(e.kind()), e.what()));
+        send(res, error_response(status_of(e.kind()), e.what(), e.hint()));
       } catch (const std::exception& e) {
         send(res, error_response(500, "internal error"));
         event({{"event", "error"}, {"route", route_of(req.path)}, {"message", e.what()}});
@@ -251,6 +251,14 @@ void Server::State::add_routes() {
 void Server::State::add_hooks() {
   http->set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
     request_start = Clock::now();
+    // Refused from the declared length, before the body is read (and the connection closed, so
+    // the unread body is never drained).
+    if (std::strtoull(req.get_header_value("Content-Length").c_str(), nullptr, 10) >
+        static_cast<uint64_t>(options.max_body_mb) << 20) {
+      res.set_header("Connection", "close");
+      send(res, error_response(413, "request body too large", fmt::format("send at most {} MiB", options.max_body_mb)));
+      return httplib::Server::HandlerResponse::Handled;
+    }
     if (token.empty() || !req.path.starts_with("/v1/")) return httplib::Server::HandlerResponse::Unhandled;
     if (token_matches(req.get_header_value("Authorization"), token)) return httplib::Server::HandlerResponse::Unhandled;
     res.set_header("WWW-Authenticate", "Bearer");

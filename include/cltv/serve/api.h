@@ -20,8 +20,8 @@ struct ApiResponse {
 
 using QueryParams = std::map<std::string, std::string, std::less<>>;
 
-// {"error": {"status": STATUS, "message": MESSAGE}}.
-ApiResponse error_response(int status, std::string_view message);
+// {"error": {"status": STATUS, "message": MESSAGE, "hint": HINT}} (no hint when empty).
+ApiResponse error_response(int status, std::string_view message, std::string_view hint = {});
 
 // GET /v1/run
 ApiResponse run_response(const ServedRun& run);
