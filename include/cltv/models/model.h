@@ -71,6 +71,22 @@ struct FitReport {
   std::vector<std::string> warnings{};
 };
 
+// One feature's additive share of an explained prediction.
+struct Contribution {
+  std::string feature;
+  double value = 0;
+};
+
+// One additive part of a model's prediction explained: value(row) = base + sum of every feature's
+// contribution, on SCALE.
+struct Explanation {
+  std::string part;   // e.g. "p_buy", "spend_if_buying", "spend"
+  std::string scale;  // e.g. "log-odds", "log1p(spend)"
+  double base = 0;    // the bias term (expected value)
+  double value = 0;   // base + all contributions: the part's raw prediction for the row
+  std::vector<Contribution> top;  // the TOP largest by absolute value, largest first
+};
+
 class Model {
  public:
   virtual ~Model() = default;
@@ -86,6 +102,11 @@ class Model {
   // (spend-level cut points over the horizon, increasing; none: a single level).
   virtual Prediction predict(const Dataset& data, std::span<const double> horizon_cuts) const = 0;
   Prediction predict(const Dataset& data) const { return predict(data, {}); }
+  // Row ROW of DATA's prediction explained part by part (feature contributions, e.g. SHAP), each
+  // part keeping its TOP largest contributions. Models without explanations return none.
+  virtual std::vector<Explanation> explain(const Dataset& /*data*/, size_t /*row*/, size_t /*top*/) const {
+    return {};
+  }
   // Writes the model's own files (hyperparameters included) into DIR / reads them back.
   virtual void save(const std::string& dir) const = 0;
   virtual void load(const std::string& dir) = 0;

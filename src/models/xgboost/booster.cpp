@@ -1,5 +1,6 @@
 // XGBoost C API wrappers: dense matrices passed as __array_interface__ JSON (doubles, no copy on
-// our side), booster training steps, prediction, feature scores and JSON model text.
+// our side), booster training steps, prediction, SHAP contributions, feature scores and JSON model
+// text.
 #include "booster.h"
 
 #include <fmt/format.h>
@@ -21,19 +22,27 @@ std::string dense_interface(const double* data, size_t rows, size_t cols) {
                      reinterpret_cast<uintptr_t>(data), rows, cols);
 }
 
+// The RESULT of a prediction on ROWS rows, checked to hold PER_ROW values a row.
 std::vector<double> copy_scores(const bst_ulong* shape, bst_ulong dim, const float* result, size_t rows,
-                                std::string_view call) {
+                                size_t per_row, std::string_view call) {
   size_t count = 1;
   for (bst_ulong i = 0; i < dim; ++i) count *= static_cast<size_t>(shape[i]);
-  if (count != rows) {
-    throw_model(fmt::format("{} returned {} values for {} rows", call, count, rows),
-                "the booster must give one output per row (single-target objective)");
+  if (count != rows * per_row) {
+    throw_model(fmt::format("{} returned {} values for {} rows, expected {} a row", call, count, rows, per_row),
+                "the booster must have a single-target objective");
   }
   return std::vector<double>(result, result + count);
 }
 
-constexpr const char* kPredictConfig =
-    R"({"type": 0, "training": false, "cache_id": 0, "iteration_begin": 0, "iteration_end": 0, "strict_shape": false, "missing": NaN})";
+// Prediction types of XGBoost's predict configuration.
+constexpr int kPredictValue = 0;
+constexpr int kPredictContributions = 2;
+
+std::string predict_config(int type) {
+  return fmt::format(
+      R"({{"type": {}, "training": false, "cache_id": 0, "iteration_begin": 0, "iteration_end": 0, "strict_shape": false, "missing": NaN}})",
+      type);
+}
 
 }  // namespace
 
@@ -123,12 +132,20 @@ size_t Booster::feature_count() const {
 }
 
 std::vector<double> Booster::predict(const DMatrix& data) const {
+  return predict_matrix(data, kPredictValue, 1);
+}
+
+std::vector<double> Booster::contributions(const DMatrix& data) const {
+  return predict_matrix(data, kPredictContributions, feature_count() + 1);
+}
+
+std::vector<double> Booster::predict_matrix(const DMatrix& data, int type, size_t per_row) const {
   const bst_ulong* shape = nullptr;
   bst_ulong dim = 0;
   const float* result = nullptr;
-  check(XGBoosterPredictFromDMatrix(handle_, data.handle(), kPredictConfig, &shape, &dim, &result),
+  check(XGBoosterPredictFromDMatrix(handle_, data.handle(), predict_config(type).c_str(), &shape, &dim, &result),
         "XGBoosterPredictFromDMatrix");
-  return copy_scores(shape, dim, result, data.rows(), "XGBoosterPredictFromDMatrix");
+  return copy_scores(shape, dim, result, data.rows(), per_row, "XGBoosterPredictFromDMatrix");
 }
 
 std::vector<double> Booster::predict_dense(const double* data, size_t rows, size_t cols) const {
@@ -136,10 +153,10 @@ std::vector<double> Booster::predict_dense(const double* data, size_t rows, size
   const bst_ulong* shape = nullptr;
   bst_ulong dim = 0;
   const float* result = nullptr;
-  check(XGBoosterPredictFromDense(handle_, dense_interface(data, rows, cols).c_str(), kPredictConfig, nullptr,
-                                  &shape, &dim, &result),
+  check(XGBoosterPredictFromDense(handle_, dense_interface(data, rows, cols).c_str(),
+                                  predict_config(kPredictValue).c_str(), nullptr, &shape, &dim, &result),
         "XGBoosterPredictFromDense");
-  return copy_scores(shape, dim, result, rows, "XGBoosterPredictFromDense");
+  return copy_scores(shape, dim, result, rows, 1, "XGBoosterPredictFromDense");
 }
 
 std::vector<double> Booster::total_gain(size_t cols) const {

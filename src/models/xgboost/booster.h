@@ -57,6 +57,10 @@ class Booster {
   // row-major doubles.
   std::vector<double> predict(const DMatrix& data) const;
   std::vector<double> predict_dense(const double* data, size_t rows, size_t cols) const;
+  // SHAP contributions (TreeSHAP) on the margin scale, before the objective's transformation:
+  // DATA's rows x (feature_count() + 1) row-major, each row's last value the bias; a row's values
+  // sum to its margin prediction. On a DMatrix only: XGBoost 1.7's in-place prediction rejects them.
+  std::vector<double> contributions(const DMatrix& data) const;
 
   // Total gain per feature column (0 for columns never split on), COLS long.
   std::vector<double> total_gain(size_t cols) const;
@@ -65,6 +69,8 @@ class Booster {
 
  private:
   Booster() = default;
+  // XGBoost's prediction of TYPE (its predict configuration's "type") on DATA, PER_ROW values a row.
+  std::vector<double> predict_matrix(const DMatrix& data, int type, size_t per_row) const;
   void* handle_ = nullptr;
 };
 

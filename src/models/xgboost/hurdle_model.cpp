@@ -8,6 +8,7 @@
 // options chosen off on backtests (docs/models/stack.md): the classifier's probability averaged on
 // the logit scale with the BG/NBD P(buy) history feature before calibration, and both boosters
 // refitted on the training and validation rows with the rounds that early stopping chose.
+// Explanations are the SHAP values of both parts' boosters, averaged over the bags.
 #include "cltv/models/xgboost/hurdle_model.h"
 
 #include <fmt/format.h>
@@ -189,7 +190,7 @@ class HurdleModel final : public Model {
   }
 
   Prediction predict(const Dataset& data, std::span<const double> horizon_cuts) const override {
-    if (buy_boosters_.empty() || spend_boosters_.empty()) throw_model(kind() + " model used before fit or load");
+    check_fitted();
     xgb::check_features(data, "prediction");
     xgb::check_columns(data, cols_, feature_names_, "prediction");
     const std::vector<double> p_raw = buy_probability(data);
@@ -201,6 +202,16 @@ class HurdleModel final : public Model {
     }
     prediction.spend = prediction.distribution.p50;
     return prediction;
+  }
+
+  // P(buy) as the classifiers' log-odds, before the isotonic calibration and before any blend with
+  // BG/NBD's (with several bags their mean log-odds, whereas predict averages their probabilities),
+  // and spend if buying as the regressors' log1p(spend), before its recalibration.
+  std::vector<Explanation> explain(const Dataset& data, size_t row, size_t top) const override {
+    check_fitted();
+    const xgb::DMatrix row_matrix = xgb::explained_row(data, row, cols_, feature_names_, threads());
+    return {xgb::explain_part(buy_boosters_, row_matrix, feature_names_, "p_buy", "log-odds", top),
+            xgb::explain_part(spend_boosters_, row_matrix, feature_names_, "spend_if_buying", "log1p(spend)", top)};
   }
 
   void save(const std::string& dir) const override {
@@ -320,6 +331,10 @@ class HurdleModel final : public Model {
     const double parts = 2.0 * static_cast<double>(buy_boosters_.size());
     for (double& value : total) value /= parts;
     return total;
+  }
+
+  void check_fitted() const {
+    if (buy_boosters_.empty() || spend_boosters_.empty()) throw_model(kind() + " model used before fit or load");
   }
 
   int threads() const { return tree_.nthread(); }

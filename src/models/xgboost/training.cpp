@@ -30,6 +30,40 @@ std::string row_label(const Dataset& data, size_t row) {
   return fmt::format("row {}", row + 1);
 }
 
+// Column indices of SCORES, highest score first (ties by column order).
+std::vector<size_t> descending_order(const std::vector<double>& scores) {
+  std::vector<size_t> order(scores.size());
+  std::iota(order.begin(), order.end(), size_t{0});
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return scores[a] > scores[b]; });
+  return order;
+}
+
+// DATA's feature values, names and columns agree.
+void check_shape(const Dataset& data, std::string_view role) {
+  if (data.features.size() != data.rows * data.cols) {
+    throw_input(fmt::format("{} data holds {} feature values, expected {} rows x {} columns", role,
+                            data.features.size(), data.rows, data.cols));
+  }
+  if (!data.feature_names.empty() && data.feature_names.size() != data.cols) {
+    throw_input(fmt::format("{} data names {} feature columns but has {}", role, data.feature_names.size(),
+                            data.cols));
+  }
+  if (data.rows > 0 && data.cols == 0) throw_input(fmt::format("{} data has no feature columns", role));
+}
+
+// Rows FIRST_ROW to END_ROW (excluded) of DATA hold finite features only.
+void check_finite(const Dataset& data, size_t first_row, size_t end_row, std::string_view role) {
+  const auto begin = data.features.begin() + static_cast<std::ptrdiff_t>(first_row * data.cols);
+  const auto end = data.features.begin() + static_cast<std::ptrdiff_t>(end_row * data.cols);
+  const auto bad = std::find_if(begin, end, [](double v) { return !std::isfinite(v); });
+  if (bad != end) {
+    const auto index = static_cast<size_t>(bad - data.features.begin());
+    throw_input(fmt::format("{} feature '{}' is {} at {}", role, column_name(data.feature_names, index % data.cols),
+                            *bad, row_label(data, index / data.cols)),
+                "features must be finite: fill or drop missing values before modelling");
+  }
+}
+
 std::string join_path(const std::string& dir, const std::string& file) {
   return (std::filesystem::path(dir) / file).string();
 }
@@ -156,22 +190,8 @@ double parse_metric(std::string_view eval_line, std::string_view set) {
 }
 
 void check_features(const Dataset& data, std::string_view role) {
-  if (data.features.size() != data.rows * data.cols) {
-    throw_input(fmt::format("{} data holds {} feature values, expected {} rows x {} columns", role,
-                            data.features.size(), data.rows, data.cols));
-  }
-  if (!data.feature_names.empty() && data.feature_names.size() != data.cols) {
-    throw_input(fmt::format("{} data names {} feature columns but has {}", role, data.feature_names.size(),
-                            data.cols));
-  }
-  if (data.rows > 0 && data.cols == 0) throw_input(fmt::format("{} data has no feature columns", role));
-  const auto bad = std::find_if(data.features.begin(), data.features.end(), [](double v) { return !std::isfinite(v); });
-  if (bad != data.features.end()) {
-    const auto index = static_cast<size_t>(bad - data.features.begin());
-    throw_input(fmt::format("{} feature '{}' is {} at {}", role, column_name(data.feature_names, index % data.cols),
-                            *bad, row_label(data, index / data.cols)),
-                "features must be finite: fill or drop missing values before modelling");
-  }
+  check_shape(data, role);
+  check_finite(data, 0, data.rows, role);
 }
 
 void check_target(const std::vector<double>& values, size_t rows, std::string_view name, std::string_view role) {
@@ -216,13 +236,46 @@ double mean(const std::vector<double>& values) {
 
 std::vector<std::pair<std::string, double>> rank_importance(const std::vector<std::string>& names,
                                                             const std::vector<double>& scores) {
-  std::vector<size_t> order(scores.size());
-  std::iota(order.begin(), order.end(), size_t{0});
-  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return scores[a] > scores[b]; });
+  const std::vector<size_t> order = descending_order(scores);
   std::vector<std::pair<std::string, double>> ranked;
   ranked.reserve(order.size());
   for (const size_t col : order) ranked.emplace_back(column_name(names, col), scores[col]);
   return ranked;
+}
+
+DMatrix explained_row(const Dataset& data, size_t row, size_t cols, const std::vector<std::string>& names,
+                      int threads) {
+  check_shape(data, "explanation");
+  check_columns(data, cols, names, "explanation");
+  if (row >= data.rows) throw_internal(fmt::format("explaining row {} of {} rows", row + 1, data.rows));
+  check_finite(data, row, row + 1, "explanation");
+  return DMatrix(data.row(row), 1, data.cols, threads);
+}
+
+Explanation explain_part(std::span<const Booster> boosters, const DMatrix& row, const std::vector<std::string>& names,
+                         std::string part, std::string scale, size_t top) {
+  if (boosters.empty() || row.rows() != 1) {
+    throw_internal(fmt::format("explaining {} rows with {} boosters", row.rows(), boosters.size()));
+  }
+  std::vector<double> mean = boosters.front().contributions(row);  // the features', then the bias
+  for (const Booster& booster : boosters.subspan(1)) {
+    const std::vector<double> values = booster.contributions(row);
+    for (size_t i = 0; i < mean.size(); ++i) mean[i] += values[i];
+  }
+  for (double& value : mean) value /= static_cast<double>(boosters.size());
+
+  Explanation explanation;
+  explanation.part = std::move(part);
+  explanation.scale = std::move(scale);
+  explanation.base = mean.back();
+  explanation.value = std::accumulate(mean.begin(), mean.end(), 0.0);
+  mean.pop_back();
+  std::vector<double> magnitude(mean.size());
+  std::transform(mean.begin(), mean.end(), magnitude.begin(), [](double value) { return std::abs(value); });
+  std::vector<size_t> order = descending_order(magnitude);
+  order.resize(std::min(top, order.size()));
+  for (const size_t col : order) explanation.top.push_back({column_name(names, col), mean[col]});
+  return explanation;
 }
 
 void write_text_file(const std::string& dir, const std::string& file, const std::string& text) {

@@ -1,11 +1,12 @@
 // What the xgboost and hurdle models share: the tree hyperparameters (declared once), input
-// checks, the boosting loop with early stopping and learning curve, importance ranking and the
-// JSON files beside the boosters.
+// checks, the boosting loop with early stopping and learning curve, importance ranking, SHAP
+// explanations and the JSON files beside the boosters.
 #pragma once
 
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -73,6 +74,17 @@ double mean(const std::vector<double>& values);
 // Feature names with their score, highest first (ties by column order).
 std::vector<std::pair<std::string, double>> rank_importance(const std::vector<std::string>& names,
                                                             const std::vector<double>& scores);
+
+// Row ROW of DATA as a one-row DMatrix to explain, after the prediction checks for that row: DATA's
+// shape, the columns the model was trained on (COLS, NAMES), finite features. ROW past the end is
+// an internal error.
+DMatrix explained_row(const Dataset& data, size_t row, size_t cols, const std::vector<std::string>& names,
+                      int threads);
+// PART of a prediction, on SCALE (the boosters' margin), explained for the one row of ROW: the SHAP
+// contributions of BOOSTERS averaged (exact for their averaged margin), the TOP largest by absolute
+// value kept and named from NAMES.
+Explanation explain_part(std::span<const Booster> boosters, const DMatrix& row, const std::vector<std::string>& names,
+                         std::string part, std::string scale, size_t top);
 
 // Model files in a bundle directory (the directory is created when missing).
 void write_json_file(const std::string& dir, const std::string& file, const nlohmann::json& json);

@@ -1,5 +1,6 @@
 // The `xgboost` model: one XGBoost regressor. reg:squarederror / reg:absoluteerror learn
-// log1p(spend) (prediction max(0, expm1(output))); reg:tweedie learns spend (prediction = output).
+// log1p(spend) (prediction max(0, expm1(output))); reg:tweedie learns spend (prediction = output,
+// the exponential of the trees' log-scale sum). Explanations are SHAP values of that log-scale sum.
 #include "cltv/models/xgboost/xgboost_model.h"
 
 #include <fmt/format.h>
@@ -8,6 +9,7 @@
 #include <cmath>
 #include <memory>
 #include <optional>
+#include <span>
 
 #include "booster.h"
 #include "cltv/error.h"
@@ -90,7 +92,7 @@ class XgboostModel final : public PointModel {
   }
 
   std::vector<double> predict_point(const Dataset& data) const override {
-    if (!booster_) throw_model("xgboost model used before fit or load");
+    check_fitted();
     xgb::check_features(data, "prediction");
     xgb::check_columns(data, cols_, feature_names_, "prediction");
     std::vector<double> spend = booster_->predict_dense(data.features.data(), data.rows, data.cols);
@@ -98,6 +100,14 @@ class XgboostModel final : public PointModel {
       for (double& value : spend) value = std::max(0.0, std::expm1(value));
     }
     return spend;
+  }
+
+  // The booster's output: log1p(spend), or log(spend) under reg:tweedie (its log link).
+  std::vector<Explanation> explain(const Dataset& data, size_t row, size_t top) const override {
+    check_fitted();
+    const xgb::DMatrix row_matrix = xgb::explained_row(data, row, cols_, feature_names_, threads());
+    return {xgb::explain_part(std::span(&*booster_, 1), row_matrix, feature_names_, "spend",
+                              on_amount() ? "log(spend)" : "log1p(spend)", top)};
   }
 
   void save_point(const std::string& dir) const override {
@@ -135,6 +145,9 @@ class XgboostModel final : public PointModel {
   }
 
  private:
+  void check_fitted() const {
+    if (!booster_) throw_model("xgboost model used before fit or load");
+  }
   bool on_amount() const { return objective_ == "reg:tweedie"; }
   int threads() const { return tree_.nthread(); }
   std::string target_name() const { return on_amount() ? "target_amount" : "target_log1p"; }
