@@ -21,6 +21,7 @@ using nlohmann::ordered_json;
 
 constexpr int64_t kDefaultLimit = 50;
 constexpr int64_t kMaxLimit = 1000;
+constexpr size_t kTopContributions = 8;
 
 // The query parameter NAME as an integer in [MIN, MAX], or DEFAULT_VALUE when absent; input error
 // naming it otherwise.
@@ -62,6 +63,23 @@ void append_detail(std::string& out, const CustomerDetail& detail, size_t r) {
     out += '}';
   }
   out += ']';
+}
+
+// The feature contributions behind row R's prediction, one entry per part of the model.
+void append_contributions(std::string& out, const ServedRun& run, size_t r) {
+  std::vector<models::Explanation> parts;
+  {
+    const std::lock_guard lock(run.explain_mutex);
+    parts = run.bundle.model->explain(run.detail->rows, r, kTopContributions);
+  }
+  ordered_json list = ordered_json::array();
+  for (const models::Explanation& part : parts) {
+    ordered_json top = ordered_json::array();
+    for (const models::Contribution& c : part.top) top.push_back({{"feature", c.feature}, {"value", c.value}});
+    list.push_back({{"part", part.part}, {"scale", part.scale}, {"base", part.base}, {"value", part.value}, {"top", top}});
+  }
+  out += ",\"contributions\":";
+  out += list.dump();
 }
 
 // The at-risk rows of RUN that match LEVEL (or any, when negative) and the id PREFIX, in ORDER.
@@ -143,6 +161,7 @@ ApiResponse customer_response(const ServedRun& run, std::string_view id) {
     if (it != run.detail->index.end()) {
       out.pop_back();  // the row's closing brace
       append_detail(out, *run.detail, it->second);
+      if (run.detail->explained) append_contributions(out, run, it->second);
       out += '}';
     }
   }

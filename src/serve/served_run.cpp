@@ -118,6 +118,7 @@ CustomerDetail score_input(const storage::LoadedBundle& bundle, const io::InputO
   detail.scores = pipeline::score_data(bundle, data, options, &detail.rows);
   for (size_t r = 0; r < detail.rows.rows; ++r) detail.index.emplace(detail.rows.customer_ids[r], static_cast<uint32_t>(r));
   index_history(detail, as_of);
+  detail.explained = detail.rows.rows > 0 && !bundle.model->explain(detail.rows, 0, 1).empty();
   return detail;
 }
 
@@ -144,6 +145,7 @@ nlohmann::ordered_json run_info(const ServedRun& run) {
   info["evaluation_set"] = metrics.value("evaluation_set", "");
   info["loaded_utc"] = format_utc(run.loaded_at, "%Y-%m-%dT%H:%M:%SZ");
   info["has_history"] = run.detail.has_value();
+  info["has_contributions"] = run.detail.has_value() && run.detail->explained;
   return info;
 }
 

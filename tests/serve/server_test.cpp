@@ -185,6 +185,17 @@ TEST_F(ServeTest, CustomerRowEqualsThePredictionsFile) {
     EXPECT_NEAR(answer["level_probabilities"][answer["current_level"].get<size_t>()].get<double>(),
                 answer["p_same"].get<double>(), 1e-12);
     EXPECT_EQ(answer["history"].size(), 2u);
+    // A tree model: the top contributions of both parts, largest first.
+    ASSERT_EQ(answer["contributions"].size(), 2u);
+    EXPECT_EQ(answer["contributions"][0]["part"], "p_buy");
+    EXPECT_EQ(answer["contributions"][1]["part"], "spend_if_buying");
+    for (const auto& part : answer["contributions"]) {
+      ASSERT_FALSE(part["top"].empty());
+      EXPECT_LE(part["top"].size(), 8u);
+      for (size_t i = 1; i < part["top"].size(); ++i) {
+        EXPECT_GE(std::abs(part["top"][i - 1]["value"].get<double>()), std::abs(part["top"][i]["value"].get<double>()));
+      }
+    }
   }
   EXPECT_EQ(get_json(client, "/v1/customers/no-such-customer", 404)["error"]["status"], 404);
 }

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -56,6 +57,7 @@ struct CustomerDetail {
   std::unordered_map<std::string_view, uint32_t> index;  // views into rows.customer_ids
   std::vector<std::string> month_labels;                 // feature months, oldest first ("2011-10")
   std::vector<std::vector<size_t>> month_amount_columns;  // per month: the per-unit amount columns
+  bool explained = false;  // the model gives feature contributions (tree models)
 };
 
 struct ServedRun {
@@ -71,6 +73,7 @@ struct ServedRun {
   std::vector<uint32_t> at_risk;       // rows with p_down >= 0.5, the largest spend at risk first
   std::vector<uint32_t> at_risk_by_p_down;  // the same rows, the largest p_down first
   std::optional<CustomerDetail> detail;
+  mutable std::mutex explain_mutex;  // one explanation at a time (XGBoost boosters, built DMatrix)
 
   const std::string& name() const { return files.name; }
 };
