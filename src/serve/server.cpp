@@ -168,7 +168,7 @@ struct Server::State {
   Metrics metrics;
   mutable std::mutex run_mutex;
   std::shared_ptr<const ServedRun> run;
-  std::string failed_run;  // the run a LATEST pointer named whose load failed (not retried)
+  std::string pointed_run;  // the run the LATEST pointer named at the last load or attempt (not retried)
   std::mutex stop_mutex;
   std::condition_variable stop_signal;
   bool stopping = false;
@@ -356,6 +356,8 @@ void Server::serve() {
   std::exception_ptr failure;
   std::thread loader([&] {
     try {
+      const storage::Location pointer = storage::parse_location(s.options.sources.model);
+      if (pointer.name() == storage::latest_pointer_name) s.pointed_run = storage::read_latest_pointer(pointer);
       s.set_run(load_served_run(s.options.sources));
       s.event({{"event", "loaded"}, {"run", current()->name()}});
     } catch (...) {
@@ -403,15 +405,15 @@ bool Server::reload_if_moved() {
     s.event({{"event", "reload_failed"}, {"message", e.what()}});
     return false;
   }
+  if (named == s.pointed_run) return false;
+  s.pointed_run = named;
   const std::shared_ptr<const ServedRun> served = current();
-  if ((served && named == served->name()) || named == s.failed_run) return false;
   try {
     s.set_run(load_served_run(s.options.sources));
     s.metrics.reloaded(true);
-    s.event({{"event", "reloaded"}, {"run", current()->name()}});
+    s.event({{"event", "reloaded"}, {"run", named}});
     return true;
   } catch (const std::exception& e) {
-    s.failed_run = named;
     s.metrics.reloaded(false);
     s.event({{"event", "reload_failed"}, {"run", named}, {"message", e.what()}, {"serving", served ? served->name() : ""}});
     return false;
