@@ -1,6 +1,6 @@
 // `cltv serve`: serve a published run's predictions as a JSON API and a dashboard (docs/serve.md).
-#include <cstdio>
-#include <mutex>
+#include <unistd.h>
+
 #include <string>
 
 #include <fmt/core.h>
@@ -15,10 +15,10 @@ Command make_serve_command() {
   Command command{"serve", "Serve a run's predictions: a JSON API for CRM systems and a dashboard for marketers", {}, {}, {}};
   serve::declare_serve_params(command.params, *options);
   command.run = [options] {
-    auto log_mutex = std::make_shared<std::mutex>();
-    serve::Server server(*options, [log_mutex](const std::string& line) {
-      const std::lock_guard lock(*log_mutex);
-      fmt::print(stderr, "{}\n", line);
+    // One write per line: lines from many threads never interleave, and no lock is held.
+    serve::Server server(*options, [](const std::string& line) {
+      const std::string text = line + "\n";
+      [[maybe_unused]] const ssize_t written = ::write(STDERR_FILENO, text.data(), text.size());
     });
     const int port = server.bind();
     fmt::print(stderr, "{{\"event\":\"listening\",\"port\":{}}}\n", port);

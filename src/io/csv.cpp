@@ -51,15 +51,15 @@ void scan_csv(std::string_view data, const std::string& source, const CsvRecordH
       throw_input(fmt::format("{}:{}: {} fields, expected {} as in the header", source, record_line, fields.size(),
                               columns));
     }
-    on_record(record_line, fields);
+    on_record(CsvRecord{record_line, data.substr(start, record_end - start), fields});
   }
 }
 
 CsvDocument read_csv(const std::string& path) {
   const std::string text = read_whole_file(path);
   CsvDocument doc;
-  scan_csv(text, path, [&doc](size_t, const std::vector<std::string_view>& fields) {
-    std::vector<std::string> row(fields.begin(), fields.end());
+  scan_csv(text, path, [&doc](const CsvRecord& record) {
+    std::vector<std::string> row(record.fields.begin(), record.fields.end());
     if (doc.header.empty()) {
       doc.header = std::move(row);
     } else {

@@ -22,13 +22,20 @@ namespace fs = std::filesystem;
 namespace {
 
 bool is_text_column(std::string_view name) { return name == "trend" || name == "next_purchase_date"; }
-bool is_integer_column(std::string_view name) { return name == "current_level" || name == "predicted_level"; }
+// The columns the at-risk list is sorted and filtered by, kept as numbers.
+bool is_kept_column(std::string_view name) {
+  return name == "p_down" || name == "spend_at_risk" || name == "current_level";
+}
 
+// TEXT as a number (NaN when empty). Anything else, including forms JSON lacks (inf, nan, hex, a
+// leading '+' or '.'), is an input error naming SOURCE:LINE and the column.
 double parse_number(std::string_view text, const std::string& source, size_t line, std::string_view column) {
   if (text.empty()) return NAN;
   double value = 0;
   const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || ptr != text.data() + text.size()) {
+  const bool json_form = text.front() == '-' || std::isdigit(static_cast<unsigned char>(text.front()));
+  if (ec != std::errc() || ptr != text.data() + text.size() || !std::isfinite(value) || !json_form ||
+      text.find_first_of("xX") != std::string_view::npos) {
     throw_input(fmt::format("{}:{}: column {} is not a number", source, line, column),
                 "serve a predictions file written by cltv predict or cltv run");
   }
@@ -51,7 +58,9 @@ nlohmann::ordered_json read_run_json(const storage::LocalRun& run, const std::st
 nlohmann::ordered_json chart_rows(const std::string& path) {
   nlohmann::ordered_json rows = nlohmann::ordered_json::array();
   std::vector<std::string> header;
-  io::scan_csv(io::read_whole_file(path), path, [&](size_t line, const std::vector<std::string_view>& fields) {
+  io::scan_csv(io::read_whole_file(path), path, [&](const io::CsvRecord& record) {
+    const auto& fields = record.fields;
+    const size_t line = record.line;
     if (header.empty()) {
       header.assign(fields.begin(), fields.end());
       return;
@@ -151,39 +160,42 @@ nlohmann::ordered_json run_info(const ServedRun& run) {
 
 }  // namespace
 
-PredictionTable PredictionTable::parse(std::string_view csv, const std::string& source) {
+PredictionTable PredictionTable::parse(std::string text, const std::string& source) {
   PredictionTable table;
-  io::scan_csv(csv, source, [&](size_t line, const std::vector<std::string_view>& fields) {
+  table.text_ = std::move(text);
+  // One row a line (an upper bound): reserving spares the peak of growing a million-row vector.
+  const auto lines = static_cast<size_t>(std::count(table.text_.begin(), table.text_.end(), '\n'));
+  table.records_.reserve(lines);
+  table.ids_.reserve(lines);
+  io::scan_csv(table.text_, source, [&](const io::CsvRecord& record) {
+    const auto& fields = record.fields;
     if (table.columns_.empty()) {
       if (fields.front() != "customer_id") {
         throw_input(fmt::format("'{}' is not a cltv predictions file (its first column is not customer_id)", source),
                     "give the predictions.csv of a run or the --out of cltv predict");
       }
       for (const std::string_view name : fields) {
-        Column column{std::string(name), Kind::number, 0};
-        if (name == "customer_id") {
-          column.kind = Kind::id;
-        } else if (is_text_column(name)) {
-          column.kind = Kind::text;
-          column.slot = table.texts_.size();
-          table.texts_.emplace_back();
-        } else {
-          column.kind = is_integer_column(name) ? Kind::integer : Kind::number;
-          column.slot = table.numbers_.size();
-          table.numbers_.emplace_back();
+        table.columns_.emplace_back(name);
+        table.kinds_.push_back(name == "customer_id" ? Kind::id : is_text_column(name) ? Kind::text : Kind::number);
+        if (is_kept_column(name)) {
+          table.kept_.emplace_back(std::string(name), std::vector<double>{});
+          table.kept_.back().second.reserve(lines);
         }
-        table.columns_.push_back(std::move(column));
       }
       return;
     }
-    for (size_t c = 0; c < fields.size(); ++c) {
-      const Column& column = table.columns_[c];
-      if (column.kind == Kind::id) {
-        table.ids_.emplace_back(fields[c]);
-      } else if (column.kind == Kind::text) {
-        table.texts_[column.slot].emplace_back(fields[c]);
-      } else {
-        table.numbers_[column.slot].push_back(parse_number(fields[c], source, line, column.name));
+    table.records_.push_back(record.text);
+    if (record.text.starts_with('"')) {
+      table.quoted_ids_.push_back(std::make_unique<std::string>(fields.front()));
+      table.ids_.emplace_back(*table.quoted_ids_.back());
+    } else {
+      table.ids_.push_back(fields.front());
+    }
+    for (size_t c = 1; c < fields.size(); ++c) {
+      if (table.kinds_[c] != Kind::number) continue;
+      const double value = parse_number(fields[c], source, record.line, table.columns_[c]);
+      for (auto& [name, column] : table.kept_) {
+        if (name == table.columns_[c]) column.push_back(value);
       }
     }
   });
@@ -203,36 +215,42 @@ std::optional<size_t> PredictionTable::find(std::string_view id) const {
 }
 
 const std::vector<double>* PredictionTable::numbers(std::string_view name) const {
-  for (const Column& column : columns_) {
-    if (column.name == name && (column.kind == Kind::number || column.kind == Kind::integer)) {
-      return &numbers_[column.slot];
-    }
+  for (const auto& [kept, column] : kept_) {
+    if (kept == name) return &column;
   }
   return nullptr;
 }
 
 void PredictionTable::append_json(std::string& out, size_t row) const {
+  const std::string_view record = records_[row];
+  size_t pos = 0;
   out += '{';
   for (size_t c = 0; c < columns_.size(); ++c) {
-    const Column& column = columns_[c];
+    // The field's text: the id may be quoted (its unquoted form is kept); other fields never are.
+    std::string_view field;
+    if (c == 0 && record.starts_with('"')) {
+      field = ids_[row];
+      pos = 1;  // past the closing quote ("" inside is an escaped quote), then past the comma
+      while (pos < record.size() && !(record[pos] == '"' && (pos + 1 == record.size() || record[pos + 1] != '"'))) {
+        pos += record[pos] == '"' ? 2 : 1;
+      }
+      pos += 2;
+    } else {
+      const size_t comma = std::min(record.find(',', pos), record.size());
+      field = record.substr(pos, comma - pos);
+      pos = comma + 1;
+    }
     if (c > 0) out += ',';
-    append_json_string(out, column.name);
+    append_json_string(out, columns_[c]);
     out += ':';
-    switch (column.kind) {
-      case Kind::id:
-        append_json_string(out, ids_[row]);
-        break;
-      case Kind::text:
-        if (texts_[column.slot][row].empty()) {
-          out += "null";
-        } else {
-          append_json_string(out, texts_[column.slot][row]);
-        }
-        break;
-      case Kind::integer:
-      case Kind::number:
-        append_json_number(out, numbers_[column.slot][row], column.kind == Kind::integer);
-        break;
+    if (kinds_[c] == Kind::id) {
+      append_json_string(out, field);
+    } else if (field.empty()) {
+      out += "null";
+    } else if (kinds_[c] == Kind::text) {
+      append_json_string(out, field);
+    } else {
+      out += field;  // checked when parsed: a finite number in a form JSON shares
     }
   }
   out += '}';

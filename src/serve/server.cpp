@@ -7,11 +7,11 @@
 #include <openssl/crypto.h>
 
 #include <array>
+#include <ctime>
 #include <atomic>
 #include <condition_variable>
 #include <cstdlib>
 #include <exception>
-#include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <thread>
@@ -32,36 +32,50 @@ using Clock = std::chrono::steady_clock;
 // Latency buckets of the histogram, in seconds.
 constexpr std::array<double, 12> kBuckets{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5};
 
-// Requests by route and status and their latency, for GET /metrics.
+// The route labels (so metrics have a bounded set) and the statuses counted one by one.
+constexpr std::array<const char*, 10> kRoutes{"/v1/customers/{id}", "/v1/run", "/v1/segments", "/v1/charts",
+                                              "/v1/score",          "/healthz", "/readyz",    "/metrics",
+                                              "dashboard",          "other"};
+constexpr std::array<int, 9> kStatuses{200, 400, 401, 404, 413, 422, 500, 503, 0};  // 0: any other
+
+size_t route_of(const std::string& path) {
+  if (path.starts_with("/v1/customers/")) return 0;
+  for (size_t r = 1; r < 8; ++r) {
+    if (path == kRoutes[r]) return r;
+  }
+  if (path == "/" || path.starts_with("/assets/")) return 8;
+  return 9;
+}
+
+// Requests by route and status and their latency, for GET /metrics; counters only, no lock.
 class Metrics {
  public:
-  void observe(const std::string& route, int status, double seconds) {
-    const std::lock_guard lock(mutex_);
-    ++requests_[{route, status}];
-    Histogram& h = latency_[route];
-    for (size_t b = 0; b < kBuckets.size(); ++b) h.counts[b] += seconds <= kBuckets[b] ? 1 : 0;
-    ++h.count;
-    h.sum += seconds;
+  void observe(size_t route, int status, double seconds) {
+    Route& r = routes_[route];
+    size_t s = 0;
+    while (s + 1 < kStatuses.size() && kStatuses[s] != status) ++s;
+    r.by_status[s].fetch_add(1, std::memory_order_relaxed);
+    for (size_t b = 0; b < kBuckets.size(); ++b) {
+      if (seconds <= kBuckets[b]) r.buckets[b].fetch_add(1, std::memory_order_relaxed);
+    }
+    r.count.fetch_add(1, std::memory_order_relaxed);
+    r.sum_ns.fetch_add(static_cast<uint64_t>(seconds * 1e9), std::memory_order_relaxed);
   }
-  void reloaded(bool ok) { ++(ok ? reloads_ok_ : reloads_failed_); }
+  void reloaded(bool ok) { (ok ? reloads_ok_ : reloads_failed_).fetch_add(1, std::memory_order_relaxed); }
 
   std::string text(const ServedRun* run) const {
     std::string out =
         "# HELP cltv_requests_total Requests served, by route and status.\n# TYPE cltv_requests_total counter\n";
-    const std::lock_guard lock(mutex_);
-    for (const auto& [key, count] : requests_) {
-      out += fmt::format("cltv_requests_total{{route=\"{}\",status=\"{}\"}} {}\n", key.first, key.second, count);
+    for (size_t r = 0; r < kRoutes.size(); ++r) {
+      for (size_t s = 0; s < kStatuses.size(); ++s) {
+        const uint64_t n = routes_[r].by_status[s].load(std::memory_order_relaxed);
+        if (n == 0) continue;
+        const std::string status = kStatuses[s] == 0 ? "other" : std::to_string(kStatuses[s]);
+        out += fmt::format("cltv_requests_total{{route=\"{}\",status=\"{}\"}} {}\n", kRoutes[r], status, n);
+      }
     }
     out += "# HELP cltv_request_duration_seconds Request latency.\n# TYPE cltv_request_duration_seconds histogram\n";
-    for (const auto& [route, h] : latency_) {
-      for (size_t b = 0; b < kBuckets.size(); ++b) {
-        out += fmt::format("cltv_request_duration_seconds_bucket{{route=\"{}\",le=\"{}\"}} {}\n", route, kBuckets[b],
-                           h.counts[b]);
-      }
-      out += fmt::format("cltv_request_duration_seconds_bucket{{route=\"{}\",le=\"+Inf\"}} {}\n", route, h.count);
-      out += fmt::format("cltv_request_duration_seconds_sum{{route=\"{}\"}} {}\n", route, h.sum);
-      out += fmt::format("cltv_request_duration_seconds_count{{route=\"{}\"}} {}\n", route, h.count);
-    }
+    for (size_t r = 0; r < kRoutes.size(); ++r) out += histogram_text(r);
     out += "# TYPE cltv_reloads_total counter\n";
     out += fmt::format("cltv_reloads_total{{result=\"ok\"}} {}\ncltv_reloads_total{{result=\"failed\"}} {}\n",
                        reloads_ok_.load(), reloads_failed_.load());
@@ -75,24 +89,42 @@ class Metrics {
   }
 
  private:
-  struct Histogram {
-    std::array<uint64_t, kBuckets.size()> counts{};
-    uint64_t count = 0;
-    double sum = 0;
+  struct Route {
+    std::array<std::atomic<uint64_t>, kStatuses.size()> by_status{};
+    std::array<std::atomic<uint64_t>, kBuckets.size()> buckets{};
+    std::atomic<uint64_t> count{0}, sum_ns{0};
   };
-  mutable std::mutex mutex_;
-  std::map<std::pair<std::string, int>, uint64_t> requests_;
-  std::map<std::string, Histogram> latency_;
+
+  std::string histogram_text(size_t r) const {
+    const Route& route = routes_[r];
+    const uint64_t count = route.count.load(std::memory_order_relaxed);
+    if (count == 0) return {};
+    std::string out;
+    for (size_t b = 0; b < kBuckets.size(); ++b) {
+      out += fmt::format("cltv_request_duration_seconds_bucket{{route=\"{}\",le=\"{}\"}} {}\n", kRoutes[r], kBuckets[b],
+                         route.buckets[b].load(std::memory_order_relaxed));
+    }
+    out += fmt::format("cltv_request_duration_seconds_bucket{{route=\"{}\",le=\"+Inf\"}} {}\n", kRoutes[r], count);
+    out += fmt::format("cltv_request_duration_seconds_sum{{route=\"{}\"}} {}\n", kRoutes[r],
+                       static_cast<double>(route.sum_ns.load(std::memory_order_relaxed)) / 1e9);
+    out += fmt::format("cltv_request_duration_seconds_count{{route=\"{}\"}} {}\n", kRoutes[r], count);
+    return out;
+  }
+
+  std::array<Route, kRoutes.size()> routes_{};
   std::atomic<uint64_t> reloads_ok_{0}, reloads_failed_{0};
 };
 
-// The route label of PATH, so metrics have a bounded set of labels.
-std::string route_of(const std::string& path) {
-  if (path.starts_with("/v1/customers/")) return "/v1/customers/{id}";
-  for (const char* known : {"/v1/run", "/v1/segments", "/v1/charts", "/v1/score", "/healthz", "/readyz", "/metrics"}) {
-    if (path == known) return known;
+// Now as "YYYY-MM-DDTHH:MM:SSZ", formatted once a second per thread.
+const std::string& utc_now_text() {
+  thread_local std::time_t second = 0;
+  thread_local std::string text;
+  const std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  if (now != second) {
+    second = now;
+    text = format_utc(std::chrono::system_clock::from_time_t(now), "%Y-%m-%dT%H:%M:%SZ");
   }
-  return "other";
+  return text;
 }
 
 int status_of(ErrorKind kind) {
@@ -200,7 +232,7 @@ struct Server::State {
         send(res, error_response(status_of(e.kind()), e.what(), e.hint()));
       } catch (const std::exception& e) {
         send(res, error_response(500, "internal error"));
-        event({{"event", "error"}, {"route", route_of(req.path)}, {"message", e.what()}});
+        event({{"event", "error"}, {"route", kRoutes[route_of(req.path)]}, {"message", e.what()}});
       }
     };
   }
@@ -272,10 +304,13 @@ void Server::State::add_hooks() {
   });
   http->set_logger([this](const httplib::Request& req, const httplib::Response& res) {
     const double seconds = std::chrono::duration<double>(Clock::now() - request_start).count();
-    const std::string route = route_of(req.path);
+    const size_t route = route_of(req.path);
     metrics.observe(route, res.status, seconds);
-    event({{"method", req.method}, {"route", route}, {"status", res.status}, {"seconds", seconds},
-           {"bytes", res.body.size()}});
+    // Method and route come from fixed lists (any other method is "other"): nothing to escape.
+    const bool known_method = req.method == "GET" || req.method == "POST" || req.method == "HEAD";
+    log(fmt::format(R"({{"time":"{}","method":"{}","route":"{}","status":{},"seconds":{:.6f},"bytes":{}}})",
+                    utc_now_text(), known_method ? req.method : "other", kRoutes[route], res.status, seconds,
+                    res.body.size()));
   });
 }
 
@@ -336,6 +371,7 @@ Server::Server(ServerOptions options, std::function<void(const std::string&)> lo
   s.http->set_payload_max_length(static_cast<size_t>(s.options.max_body_mb) << 20);
   s.http->set_keep_alive_max_count(1000000);
   s.http->set_keep_alive_timeout(5);
+  s.http->set_tcp_nodelay(true);  // small answers go out at once, not after the peer's delayed ACK
   s.add_routes();
   s.add_hooks();
 }

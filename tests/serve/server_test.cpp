@@ -314,7 +314,7 @@ TEST(ServeReload, ANewRunIsSwappedInUnderLoadAndACorruptedRunIsRefused) {
   // Clients read customers continuously while runs are swapped.
   std::atomic<bool> done{false};
   std::atomic<int> failures{0}, answered{0};
-  const std::string customer = running.server().current()->predictions.id(0);
+  const std::string customer(running.server().current()->predictions.id(0));
   std::vector<std::thread> clients;
   for (int t = 0; t < 4; ++t) {
     clients.emplace_back([&] {
@@ -355,14 +355,41 @@ TEST(ServeRestart, ARestartedServerGivesTheSameAnswers) {
   {
     RunningServer first(options_for(run, dir));
     auto client = first.client();
-    const std::string id = first.server().current()->predictions.id(7);
+    const std::string id(first.server().current()->predictions.id(7));
     first_answer = client.Get("/v1/customers/" + id)->body;
     segments = client.Get("/v1/segments?limit=10")->body;
   }
   RunningServer second(options_for(run, dir));
   auto client = second.client();
-  EXPECT_EQ(client.Get("/v1/customers/" + second.server().current()->predictions.id(7))->body, first_answer);
+  EXPECT_EQ(client.Get("/v1/customers/" + std::string(second.server().current()->predictions.id(7)))->body, first_answer);
   EXPECT_EQ(client.Get("/v1/segments?limit=10")->body, segments);
+}
+
+TEST(PredictionTable, RowsBecomeJsonAsWrittenWithQuotedIdsAndEmptyFields) {
+  const PredictionTable table = PredictionTable::parse(
+      "customer_id,expected_spend,current_level,trend,next_purchase_date,p_down,spend_at_risk\n"
+      "\"a,\"\"b\",1.5,2,up,,0.25,3\n"
+      "c2,2e-05,0,down,2019-10-03,0.75,0\n",
+      "p.csv");
+  ASSERT_EQ(table.rows(), 2u);
+  EXPECT_EQ(table.id(0), "a,\"b");
+  ASSERT_TRUE(table.find("a,\"b"));
+  EXPECT_FALSE(table.find("c3"));
+  std::string json_text;
+  table.append_json(json_text, *table.find("a,\"b"));
+  EXPECT_EQ(json::parse(json_text), json::parse(R"({"customer_id":"a,\"b","expected_spend":1.5,"current_level":2,)"
+                                                R"("trend":"up","next_purchase_date":null,"p_down":0.25,"spend_at_risk":3})"));
+  json_text.clear();
+  table.append_json(json_text, 1);
+  EXPECT_EQ(json::parse(json_text)["next_purchase_date"], "2019-10-03");
+  EXPECT_DOUBLE_EQ(json::parse(json_text)["expected_spend"].get<double>(), 2e-05);
+  EXPECT_EQ(*table.numbers("p_down"), (std::vector<double>{0.25, 0.75}));
+  EXPECT_EQ(table.numbers("expected_spend"), nullptr);  // not a sort or filter column
+  const std::string header = "customer_id,expected_spend\n";
+  for (const char* bad : {"x,nan\n", "x,inf\n", "x,+1\n", "x,.5\n", "x,0x10\n", "x,1\ny,2\nx,3\n"}) {
+    EXPECT_EQ(test::error_kind_of([&] { PredictionTable::parse(header + bad, "p.csv"); }), ErrorKind::input) << bad;
+  }
+  EXPECT_EQ(test::error_kind_of([] { PredictionTable::parse("id,x\n1,2\n", "p.csv"); }), ErrorKind::input);
 }
 
 TEST(ServeOptions, BadOptionsAreConfigErrors) {

@@ -20,9 +20,15 @@ struct CsvDocument {
   int column(std::string_view name) const;
 };
 
-// Called with each record of a CSV text (the header first) and its first line number. Fields may
-// point into the scanner's scratch space: copy what is kept.
-using CsvRecordHandler = std::function<void(size_t line, const std::vector<std::string_view>& fields)>;
+// A record of a CSV text (the header first): its first line number, its raw text (a view into the
+// data, without the line break) and its fields (which may point into the scanner's scratch space:
+// copy what is kept).
+struct CsvRecord {
+  size_t line = 0;
+  std::string_view text;
+  const std::vector<std::string_view>& fields;
+};
+using CsvRecordHandler = std::function<void(const CsvRecord& record)>;
 
 // Scans DATA (RFC 4180, CRLF or LF, optional BOM) record by record, skipping blank lines. Throws
 // input error naming SOURCE:line for empty data, unbalanced quotes or a record whose field count

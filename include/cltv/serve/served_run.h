@@ -21,33 +21,34 @@
 
 namespace cltv::serve {
 
-// A predictions file (cltv predict / cltv run) as typed columns, indexed by customer id.
+// A predictions file (cltv predict / cltv run) kept as its text, each row found by customer id and
+// turned into JSON when asked; the columns that sort and filter the at-risk list are also kept as
+// numbers. Every number is checked once, when parsed, so that its text is valid JSON.
 class PredictionTable {
  public:
   // Parses CSV (header first; its first column must be customer_id). Input error naming SOURCE and
-  // the line for a malformed file or a repeated customer.
-  static PredictionTable parse(std::string_view csv, const std::string& source);
+  // the line for a malformed file, a field that is not a finite number, or a repeated customer.
+  static PredictionTable parse(std::string text, const std::string& source);
 
-  size_t rows() const { return ids_.size(); }
+  size_t rows() const { return records_.size(); }
   std::optional<size_t> find(std::string_view id) const;
-  const std::string& id(size_t row) const { return ids_[row]; }
-  // The numeric column NAME (NaN where empty), or null when the file has none.
+  std::string_view id(size_t row) const { return ids_[row]; }
+  // The column NAME as numbers (NaN where empty) when it is one of p_down, spend_at_risk,
+  // current_level and the file has it; else null.
   const std::vector<double>* numbers(std::string_view name) const;
-  // Appends ROW as a JSON object: numbers as numbers (levels as integers), empty fields null.
+  // Appends ROW as a JSON object: numbers as numbers (as written in the file), empty fields null.
   void append_json(std::string& out, size_t row) const;
 
  private:
-  enum class Kind { id, integer, number, text };
-  struct Column {
-    std::string name;
-    Kind kind = Kind::number;
-    size_t slot = 0;  // index into numbers_ or texts_
-  };
-  std::vector<Column> columns_;
-  std::vector<std::string> ids_;
-  std::vector<std::vector<double>> numbers_;
-  std::vector<std::vector<std::string>> texts_;
-  std::unordered_map<std::string_view, uint32_t> index_;  // views into ids_, which never grows after parse
+  enum class Kind { id, number, text };
+  std::string text_;
+  std::vector<std::string> columns_;
+  std::vector<Kind> kinds_;
+  std::vector<std::string_view> records_;  // each row's text, a view into text_
+  std::vector<std::string_view> ids_;      // views into text_, or into quoted_ids_ for quoted ids
+  std::vector<std::unique_ptr<std::string>> quoted_ids_;
+  std::unordered_map<std::string_view, uint32_t> index_;
+  std::vector<std::pair<std::string, std::vector<double>>> kept_;  // the sort and filter columns
 };
 
 // Each customer's scored features, from the transactions the run scored (--input).
