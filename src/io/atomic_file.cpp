@@ -9,7 +9,6 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 
 #include "cltv/error.h"
 
@@ -90,9 +89,13 @@ std::string read_whole_file(const std::string& path) {
   require_regular_file(path, path);
   std::ifstream in(path, std::ios::binary);
   if (!in) throw_io(fmt::format("cannot open '{}': {}", path, std::strerror(errno)), "check the path");
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
+  // Read straight into a string of the file's size (a stream buffer would hold a second copy).
+  in.seekg(0, std::ios::end);
+  std::string text(static_cast<size_t>(in.tellg()), '\0');
+  in.seekg(0, std::ios::beg);
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  if (!in) throw_io(fmt::format("cannot read '{}': {}", path, std::strerror(errno)), "check the file");
+  return text;
 }
 
 }  // namespace cltv::io
