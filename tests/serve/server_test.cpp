@@ -3,6 +3,7 @@
 // and a restart giving the same answers.
 #include "cltv/serve/server.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
 #include <netinet/in.h>
@@ -11,6 +12,8 @@
 
 #include <atomic>
 #include <cmath>
+#include <csignal>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <mutex>
@@ -34,7 +37,7 @@ constexpr const char* kToken = "s3cret-t0ken-value";
 // A generated data set and two published runs of it: the first, then a second that moves LATEST.
 struct Published {
   test::TempDir dir;
-  std::string data, work, first_run;
+  std::string data, work, first_run, first_customer;
 
   Published() {
     data = dir.path("tx.csv");
@@ -44,6 +47,8 @@ struct Published {
     EXPECT_EQ(made.exit_code, 0) << made.err;
     publish();
     first_run = latest();
+    const io::CsvDocument predictions = io::read_csv(run_dir(first_run) + "/predictions.csv");
+    first_customer = predictions.rows.at(0).at(0);
   }
   void publish() {
     const auto ran = run_cli({"run", "--source", data, "--schema", "lpoint", "--work", work, "--model", "hurdle",
@@ -56,8 +61,8 @@ struct Published {
 };
 
 Published& published() {
-  static Published* p = new Published();  // shared by the suite; its files go with the process's temp dir
-  return *p;
+  static Published p;  // shared by the tests; removed at exit
+  return p;
 }
 
 // A server on a free loopback port, serving in a background thread; its log lines kept.
@@ -363,6 +368,74 @@ TEST(ServeRestart, ARestartedServerGivesTheSameAnswers) {
   auto client = second.client();
   EXPECT_EQ(client.Get("/v1/customers/" + std::string(second.server().current()->predictions.id(7)))->body, first_answer);
   EXPECT_EQ(client.Get("/v1/segments?limit=10")->body, segments);
+}
+
+// A loopback port free at the time of asking.
+int free_port() {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address));
+  socklen_t length = sizeof(address);
+  getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
+  close(fd);
+  return ntohs(address.sin_port);
+}
+
+TEST(ServeProcess, AServerKilledAndStartedAgainGivesTheSameAnswers) {
+  Published& p = published();
+  const std::string run = p.run_dir(p.first_run);
+  std::string answers[2];
+  for (std::string& answer : answers) {
+    const int port = free_port();
+    test::CliProcess server({"serve", "--model", run, "--listen", fmt::format("127.0.0.1:{}", port)});
+    httplib::Client client("127.0.0.1", port);
+    auto ready = [&client] {
+      const auto res = client.Get("/readyz");
+      return res && res->status == 200;
+    };
+    for (int i = 0; i < 600 && !ready(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    const auto row = client.Get("/v1/customers/" + std::string(p.first_customer));
+    const auto segments = client.Get("/v1/segments?limit=5");
+    kill(server.pid(), SIGKILL);
+    const test::CliResult ended = server.wait();
+    ASSERT_TRUE(row && segments) << ended.err;
+    EXPECT_EQ(row->status, 200);
+    answer = row->body + segments->body;
+  }
+  EXPECT_EQ(answers[0], answers[1]);
+  EXPECT_NE(answers[0].find("\"at_risk\""), std::string::npos);
+}
+
+TEST(ServeTls, HttpsWithACertificateAndKey) {
+  const test::TempDir dir;
+  const std::string key = dir.path("key.pem"), cert = dir.path("cert.pem");
+  const std::string command = "openssl req -x509 -newkey rsa:2048 -nodes -keyout " + key + " -out " + cert +
+                              " -subj /CN=localhost -days 1 2>/dev/null";
+  if (std::system(command.c_str()) != 0) GTEST_SKIP() << "openssl could not make a test certificate";
+  ServerOptions o = options_for(published().run_dir(published().first_run), dir, false);
+  o.tls_cert = cert;
+  o.tls_key = key;
+  o.listen = "127.0.0.1:0";
+  Server server(o, [](const std::string&) {});
+  const int port = server.bind();
+  std::thread serving([&] { server.serve(); });
+  httplib::SSLClient client("127.0.0.1", port);
+  client.enable_server_certificate_verification(false);
+  client.set_bearer_token_auth(kToken);
+  auto ready = [&client] {
+    const auto res = client.Get("/readyz");
+    return res && res->status == 200;
+  };
+  for (int i = 0; i < 600 && !ready(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  const auto run = client.Get("/v1/run");
+  ASSERT_TRUE(run);
+  EXPECT_EQ(json::parse(run->body)["run"], published().first_run);
+  httplib::Client plain("127.0.0.1", port);
+  EXPECT_FALSE(plain.Get("/healthz") && plain.Get("/healthz")->status == 200);  // no plain HTTP on a TLS port
+  server.stop();
+  serving.join();
 }
 
 TEST(PredictionTable, RowsBecomeJsonAsWrittenWithQuotedIdsAndEmptyFields) {
