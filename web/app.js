@@ -445,22 +445,23 @@ function renderHistory(customer) {
   const atForecast = (value) => [...history.map(() => null), value];
   $('history-note').textContent = customer.history ? 'Bars: spend per month; at the right: next month\'s 80% interval, median and mean.'
     : `Monthly history ${NOT_WITHOUT_INPUT}. Shown: next month's 80% interval, median and mean.`;
-  const marker = (label, value, color, style) => ({
+  const marker = (label, value, color, style, radius) => ({
     type: 'line', label, data: atForecast(value), showLine: false, pointStyle: style,
-    pointRadius: 7, pointHoverRadius: 8, borderColor: color, backgroundColor: color, borderWidth: 2,
+    pointRadius: radius, pointHoverRadius: radius + 1, borderColor: color, backgroundColor: color, borderWidth: 3,
   });
+  const datasets = [
+    { label: '80% interval (p10–p90)', data: atForecast([customer.p10, customer.p90]), backgroundColor: COLORS.band,
+      borderColor: COLORS.predicted, borderWidth: 1, grouped: false, maxBarThickness: 72 },
+    marker('Median (p50)', customer.p50, COLORS.predicted, 'line', 18),
+    marker('Expected', customer.expected_spend, COLORS.actual, 'rectRot', 7),
+  ];
+  if (customer.history) {
+    datasets.unshift({ label: 'Monthly spend', data: [...history.map((point) => point.spend), null],
+      backgroundColor: COLORS.now, grouped: false, maxBarThickness: 72 });
+  }
   drawChart('history-chart', {
     type: 'bar',
-    data: {
-      labels,
-      datasets: [
-        { label: 'Monthly spend', data: [...history.map((point) => point.spend), null], backgroundColor: COLORS.now, grouped: false },
-        { label: '80% interval (p10–p90)', data: atForecast([customer.p10, customer.p90]), backgroundColor: COLORS.band,
-          borderColor: COLORS.predicted, borderWidth: 1, grouped: false },
-        marker('Median (p50)', customer.p50, COLORS.predicted, 'line'),
-        marker('Expected', customer.expected_spend, COLORS.actual, 'rectRot'),
-      ],
-    },
+    data: { labels, datasets },
     options: {
       scales: { x: axis('', { grid: { display: false } }), y: axis('spend', { beginAtZero: true }) },
       plugins: {
