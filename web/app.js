@@ -562,8 +562,12 @@ function renderReasons(customer) {
 
 async function showCustomer(id) {
   $('customer-back').href = `#/at-risk?${atRiskQuery()}`;
-  const customer = await api(`/v1/customers/${encodeURIComponent(id)}`);
-  renderCustomer(customer);
+  try {
+    renderCustomer(await api(`/v1/customers/${encodeURIComponent(id)}`));
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 404) throw new Error(`No customer has the id “${id}”.`);
+    throw error;
+  }
 }
 
 // ---- Model quality charts ----
@@ -663,7 +667,7 @@ async function showQuality() {
 // ---- Routing: #/overview, #/at-risk?..., #/customer/<id>, #/quality ----
 
 function reportError(error) {
-  showBanner(error instanceof ApiError ? `The server answered ${error.status}: ${error.message}` : `Error: ${error.message}`);
+  showBanner(error instanceof ApiError ? `The server answered ${error.status}: ${error.message}` : error.message);
 }
 
 async function route() {
@@ -671,12 +675,14 @@ async function route() {
   const [path, query = ''] = hash.split('?');
   const [view, ...rest] = path.split('/');
   const name = ['at-risk', 'customer', 'quality'].includes(view) ? view : 'overview';
-  for (const section of document.querySelectorAll('.view')) section.hidden = section.id !== `view-${name}`;
+  for (const element of document.querySelectorAll('.view')) element.hidden = element.id !== `view-${name}`;
   for (const tab of document.querySelectorAll('.tabs a')) {
     tab.classList.toggle('active', tab.dataset.view === name || (name === 'customer' && tab.dataset.view === 'at-risk'));
   }
   showBanner('');
   delete document.body.dataset.ready;
+  const section = $(`view-${name}`);
+  section.classList.add('loading');
   try {
     if (name === 'overview') await showOverview();
     else if (name === 'at-risk') {
@@ -686,7 +692,10 @@ async function route() {
     else await showQuality();
     document.body.dataset.ready = name;
   } catch (error) {
+    section.hidden = true;
     reportError(error);
+  } finally {
+    section.classList.remove('loading');
   }
 }
 
