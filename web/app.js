@@ -72,13 +72,17 @@ function levelCount() {
   return state.run.level_cuts.length + 1;
 }
 
+// A level's bound, short: 170, 1,100, 250K, 1.5M.
+const compactFormat = new Intl.NumberFormat('en-US', { notation: 'compact', maximumFractionDigits: 1 });
+const formatCut = (cut) => (cut >= 10000 ? compactFormat.format(cut) : formatCount(cut));
+
 // "L2 · 170–260": the level and its range of monthly spend.
 function levelName(level) {
   const cuts = state.run.level_cuts;
   let range;
-  if (level === 0) range = `under ${formatCount(cuts[0])}`;
-  else if (level >= cuts.length) range = `${formatCount(cuts[cuts.length - 1])}+`;
-  else range = `${formatCount(cuts[level - 1])}–${formatCount(cuts[level])}`;
+  if (level === 0) range = `under ${formatCut(cuts[0])}`;
+  else if (level >= cuts.length) range = `${formatCut(cuts[cuts.length - 1])}+`;
+  else range = `${formatCut(cuts[level - 1])}–${formatCut(cuts[level])}`;
   return `L${level} · ${range}`;
 }
 
@@ -222,6 +226,7 @@ function renderRunHeader() {
     fact('Source', source.location || '–'));
 
   const metrics = run.metrics || {};
+  $('metrics-caption').title = run.evaluation_set || '';
   $('metrics-caption').textContent = `The saved model scored ${formatCount(metrics.n)} customers of ` +
     `${monthOf(run.valid_as_of)} whose spend is known.`;
   const tile = (label, value, note) => el('div', { class: 'metric' },
@@ -523,8 +528,9 @@ function renderReasons(customer) {
   const box = $('reasons');
   for (const canvasId of [...state.graphs.keys()].filter((id) => id.startsWith('reason-'))) clearChart(canvasId);
   if (!customer.contributions) {
-    $('reasons-note').textContent = state.run.has_history ? 'Reasons are not available for this model: they need a tree model '
-      + '(xgboost, hurdle, stack).' : `Reasons are ${NOT_WITHOUT_INPUT}.`;
+    $('reasons-note').textContent = state.run.has_history
+      ? 'Reasons are not available for this run: they need a tree model (xgboost, hurdle, stack).'
+      : `Reasons are ${NOT_WITHOUT_INPUT}.`;
     fill(box);
     return;
   }
@@ -583,13 +589,15 @@ function renderReliability(canvasId, bins, label) {
     return;
   }
   chartAvailable(canvasId);
+  const largest = Math.max(...bins.map((bin) => bin.count));
   drawChart(canvasId, {
     type: 'line',
     data: {
       datasets: [
         diagonal('perfectly calibrated'),
         { label, data: bins.map((bin) => ({ x: bin.mean_predicted, y: bin.observed_rate, count: bin.count })),
-          borderColor: COLORS.predicted, backgroundColor: COLORS.predicted, pointRadius: 4 },
+          borderColor: COLORS.predicted, backgroundColor: COLORS.predicted, clip: 10,
+          pointRadius: bins.map((bin) => 2.5 + 5 * Math.sqrt(bin.count / largest)) },
       ],
     },
     options: {

@@ -102,13 +102,14 @@ class Dashboard:
         return self.driver.find_element(By.CSS_SELECTOR, css).text
 
     def screenshot(self, name):
-        """The whole page, however long, at 1366 px wide."""
+        """The whole page, however long, in a viewport 1366 px wide."""
         height = self.driver.execute_script("return document.documentElement.scrollHeight")
-        self.driver.set_window_size(1366, max(900, height))
+        self.driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                                    {"width": 1366, "height": max(768, height), "deviceScaleFactor": 1, "mobile": False})
         time.sleep(0.3)  # the charts redraw at the new size
         path = os.path.join(self.artifacts, f"{name}.png")
         self.driver.save_screenshot(path)
-        self.driver.set_window_size(1366, 900)
+        self.driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
         print(f"screenshot: {path}")
 
     def console_errors(self):
