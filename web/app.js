@@ -25,7 +25,15 @@ const state = {
 
 const $ = (id) => document.getElementById(id);
 
-// An element with attributes and children; strings become text nodes.
+// Appends nodes and strings (as text nodes), skipping null and undefined; arrays are flattened.
+function append(node, children) {
+  for (const child of children.flat()) {
+    if (child !== null && child !== undefined) node.append(child instanceof Node ? child : String(child));
+  }
+  return node;
+}
+
+// An element with attributes ("on..." ones are event listeners) and children.
 function el(tag, attributes = {}, ...children) {
   const node = document.createElement(tag);
   for (const [name, value] of Object.entries(attributes)) {
@@ -33,17 +41,13 @@ function el(tag, attributes = {}, ...children) {
     else if (name.startsWith('on')) node.addEventListener(name.slice(2), value);
     else node.setAttribute(name, value);
   }
-  for (const child of children.flat()) {
-    if (child !== null && child !== undefined) node.append(child instanceof Node ? child : String(child));
-  }
-  return node;
+  return append(node, children);
 }
 
+// Replaces NODE's children.
 function fill(node, ...children) {
   node.replaceChildren();
-  for (const child of children.flat()) {
-    if (child !== null && child !== undefined) node.append(child instanceof Node ? child : String(child));
-  }
+  append(node, children);
 }
 
 const numberFormats = new Map();
@@ -64,7 +68,7 @@ const percentTicks = { callback: (value) => formatPercent(value, 0) };
 // Money with 2 decimals, with the run's currency when it has one.
 function formatMoney(value) {
   const amount = formatNumber(value, 2);
-  const currency = state.run && state.run.currency;
+  const currency = state.run?.currency;
   return currency && amount !== '–' ? `${amount} ${currency}` : amount;
 }
 
@@ -86,7 +90,8 @@ function levelName(level) {
   return `L${level} · ${range}`;
 }
 
-const levelShort = (level) => `L${level}`;
+// A table's column head for a level: "L2", its range as a tooltip.
+const levelHeader = (level) => el('th', { title: levelName(level) }, `L${level}`);
 // The level name on two lines, for a chart's axis.
 const levelLabel = (level) => levelName(level).split(' · ');
 const monthOf = (date) => String(date).slice(0, 7);
@@ -96,11 +101,10 @@ function trendPill(trend) {
   return el('span', { class: `pill trend-${trend}` }, `${symbols[trend] || ''} ${trend}`);
 }
 
-// A labelled number tile; ID names the value's element for tests and links.
+// A labelled number tile; ID, when given, is its value's element's.
 function kpi(label, value, note, id) {
-  const valueNode = el('div', { class: 'kpi-value' }, value);
-  if (id) valueNode.id = id;
-  return el('div', { class: 'kpi' }, el('div', { class: 'kpi-label' }, label), valueNode,
+  return el('div', { class: 'kpi' }, el('div', { class: 'kpi-label' }, label),
+    el('div', id ? { class: 'kpi-value', id } : { class: 'kpi-value' }, value),
     note ? el('div', { class: 'kpi-note' }, note) : null);
 }
 
@@ -156,8 +160,7 @@ async function api(path) {
     }
     const body = await response.json().catch(() => null);
     if (!response.ok) {
-      const message = body && body.error ? body.error.message : response.statusText;
-      throw new ApiError(response.status, message);
+      throw new ApiError(response.status, body?.error?.message ?? response.statusText);
     }
     return body;
   }
@@ -168,9 +171,7 @@ async function api(path) {
 function drawChart(canvasId, config) {
   const existing = state.graphs.get(canvasId);
   if (existing) existing.destroy();
-  const chart = new Chart($(canvasId), config);
-  state.graphs.set(canvasId, chart);
-  return chart;
+  state.graphs.set(canvasId, new Chart($(canvasId), config));
 }
 
 function clearChart(canvasId) {
@@ -233,12 +234,18 @@ function renderRunHeader() {
     el('div', { class: 'metric-label' }, label), el('div', { class: 'metric-value' }, value),
     el('div', { class: 'metric-note' }, note));
   fill($('metrics'),
-    tile('Error (MAE, log1p)', formatNumber(metrics.mae_log1p, 2), 'mean absolute error of log(1 + spend); lower is better'),
-    tile('Ranking (Gini)', formatNumber(metrics.gini_normalized, 2), 'normalised Gini: 1 orders customers perfectly, 0 at random'),
-    tile('80% interval coverage', formatPercent(metrics.coverage_80), 'actual spends inside p10–p90; 80% when calibrated'),
-    tile('P(buy) calibration error', formatPercent(metrics.p_buy_ece), 'expected calibration error; 0 when calibrated'),
-    tile('P(fall) AUC', formatNumber(metrics.p_down_auc, 2), 'how well P(fall) separates fallers; 0.5 is chance'),
-    tile('Expected total / actual', formatNumber(metrics.total_ratio_expected, 2), 'sum of expected spend over the actual total; 1 is exact'));
+    tile('Error (MAE, log1p)', formatNumber(metrics.mae_log1p, 2),
+      'mean absolute error of log(1 + spend); lower is better'),
+    tile('Ranking (Gini)', formatNumber(metrics.gini_normalized, 2),
+      'normalised Gini: 1 orders customers perfectly, 0 at random'),
+    tile('80% interval coverage', formatPercent(metrics.coverage_80),
+      'actual spends inside p10–p90; 80% when calibrated'),
+    tile('P(buy) calibration error', formatPercent(metrics.p_buy_ece),
+      'expected calibration error; 0 when calibrated'),
+    tile('P(fall) AUC', formatNumber(metrics.p_down_auc, 2),
+      'how well P(fall) separates fallers; 0.5 is chance'),
+    tile('Expected total / actual', formatNumber(metrics.total_ratio_expected, 2),
+      'sum of expected spend over the actual total; 1 is exact'));
 }
 
 function renderOverview(segments) {
@@ -247,8 +254,10 @@ function renderOverview(segments) {
     kpi('Customers scored', formatCount(segments.customers), `for ${monthOf(state.run.scored_as_of)}`, 'kpi-customers'),
     kpi('Likely to fall a level', formatCount(atRisk.customers),
       `${formatPercent(atRisk.customers / segments.customers)} of customers have P(fall) ≥ 50%`, 'kpi-at-risk'),
-    kpi('Monthly spend at risk', formatMoney(atRisk.spend_at_risk), 'current spend above the expected, summed', 'kpi-spend-at-risk'),
-    kpi('Validation customers', formatCount(state.run.metrics && state.run.metrics.n), `in ${monthOf(state.run.valid_as_of)}`));
+    kpi('Monthly spend at risk', formatMoney(atRisk.spend_at_risk), 'current spend above the expected, summed',
+      'kpi-spend-at-risk'),
+    kpi('Validation customers', formatCount(state.run.metrics?.n),
+      `in ${monthOf(state.run.valid_as_of)}`));
 
   const levels = [...Array(levelCount()).keys()];
   drawChart('levels-chart', {
@@ -270,7 +279,7 @@ function renderOverview(segments) {
   const row = (label, values, decimals) => el('tr', {}, el('th', {}, label),
     values.map((value) => el('td', {}, formatNumber(value, decimals))));
   fill($('level-table'),
-    el('thead', {}, el('tr', {}, el('th', {}, 'Level'), levels.map((level) => el('th', { title: levelName(level) }, levelShort(level))))),
+    el('thead', {}, el('tr', {}, el('th', {}, 'Level'), levels.map(levelHeader))),
     el('tbody', {},
       row('Now', segments.current_level_counts, 0),
       row('Most probable', segments.predicted_level_counts, 0),
@@ -280,21 +289,22 @@ function renderOverview(segments) {
 }
 
 function renderTransitions(transitions, levels) {
-  const head = el('tr', {}, el('th', { class: 'corner' }, 'now ╲ next'),
-    levels.map((level) => el('th', { title: levelName(level) }, levelShort(level))), el('th', {}, 'Total'));
+  const head = el('tr', {}, el('th', { class: 'corner' }, 'now ╲ next'), levels.map(levelHeader),
+    el('th', {}, 'Total'));
   const body = transitions.map((counts, from) => {
     const total = counts.reduce((sum, count) => sum + count, 0);
     const cells = counts.map((count, to) => {
       const share = total ? count / total : 0;
-      const cell = el('td', { title: `${levelName(from)} → ${levelName(to)}: ${formatCount(count)} (${formatPercent(share)} of the row)` },
-        formatCount(count));
+      const title = `${levelName(from)} → ${levelName(to)}: ${formatCount(count)} `
+        + `(${formatPercent(share)} of the row)`;
+      const cell = el('td', { title }, formatCount(count));
       const hue = to < from ? HEAT.fall : (to > from ? HEAT.rise : HEAT.keep);
       cell.style.backgroundColor = `rgba(${hue}, ${(0.05 + 0.85 * share).toFixed(3)})`;
       if (share > 0.5) cell.classList.add('dark');
       if (from === to) cell.classList.add('diagonal');
       return cell;
     });
-    return el('tr', {}, el('th', { title: levelName(from) }, levelName(from)), cells, el('td', { class: 'total' }, formatCount(total)));
+    return el('tr', {}, el('th', {}, levelName(from)), cells, el('td', { class: 'total' }, formatCount(total)));
   });
   fill($('transitions'), el('thead', {}, head), el('tbody', {}, body));
 }
@@ -351,29 +361,31 @@ async function loadAtRisk() {
   const segments = await api(`/v1/segments?${atRiskQuery()}`);
   if (request !== state.atRiskRequest) return;
   const atRisk = segments.at_risk;
-  $('at-risk-summary').textContent = `${formatCount(atRisk.customers)} of ${formatCount(segments.customers)} customers ` +
-    `are more likely than not to fall a spend level, with ${formatMoney(atRisk.spend_at_risk)} of monthly spend at risk.`;
+  $('at-risk-summary').textContent = `${formatCount(atRisk.customers)} of ${formatCount(segments.customers)} `
+    + 'customers are more likely than not to fall a spend level, with '
+    + `${formatMoney(atRisk.spend_at_risk)} of monthly spend at risk.`;
 
   const hasNextPurchase = atRisk.rows.some((row) => row.next_purchase_date);
   const columns = ['Customer', 'Level now', 'Predicted level', 'P(fall)', 'Trend', 'Spend at risk', 'Expected spend'];
   if (hasNextPurchase) columns.push('Next purchase');
-  fill($('at-risk-head'), columns.map((name, index) => el('th', { class: index >= 5 && index <= 6 ? 'num' : '' }, name)));
+  fill($('at-risk-head'), columns.map((name) => el('th', { class: /spend/i.test(name) ? 'num' : '' }, name)));
 
   const rows = atRisk.rows.map((row) => {
     const cells = [
       el('td', {}, el('a', { href: customerHash(row.customer_id) }, row.customer_id)),
       el('td', {}, levelName(row.current_level)),
       el('td', {}, levelName(row.predicted_level)),
-      el('td', { class: 'p-down' }, el('span', { class: 'meter' }, el('span', { class: 'meter-fill' })), formatPercent(row.p_down)),
+      el('td', {}, el('span', { class: 'meter' }, el('span', { class: 'meter-fill' })), formatPercent(row.p_down)),
       el('td', {}, trendPill(row.trend)),
       el('td', { class: 'num spend-at-risk' }, formatMoney(row.spend_at_risk)),
       el('td', { class: 'num' }, formatMoney(row.expected_spend)),
     ];
     cells[3].querySelector('.meter-fill').style.width = `${Math.round(row.p_down * 100)}%`;
     if (hasNextPurchase) cells.push(el('td', {}, row.next_purchase_date || '–'));
-    const tr = el('tr', { tabindex: 0, onclick: () => { location.hash = customerHash(row.customer_id); } }, cells);
+    const open = () => { location.hash = customerHash(row.customer_id); };
+    const onkeydown = (event) => { if (event.key === 'Enter') open(); };
+    const tr = el('tr', { tabindex: 0, onclick: open, onkeydown }, cells);
     tr.dataset.customerId = row.customer_id;
-    tr.addEventListener('keydown', (event) => { if (event.key === 'Enter') location.hash = customerHash(row.customer_id); });
     return tr;
   });
   if (rows.length === 0) {
@@ -397,7 +409,8 @@ async function openSearchedCustomer() {
     location.hash = customerHash(id);
   } catch (error) {
     if (!(error instanceof ApiError) || error.status !== 404) throw error;
-    $('search-note').textContent = `No customer has the id “${id}”; the list shows at-risk customers whose id starts with it.`;
+    $('search-note').textContent = `No customer has the id “${id}”; `
+      + 'the list shows at-risk customers whose id starts with it.';
   }
 }
 
@@ -414,7 +427,8 @@ function bindAtRiskControls() {
   });
   $('at-risk-sort').addEventListener('change', (event) => updateAtRisk({ sort: event.target.value, offset: 0 }));
   $('at-risk-level').addEventListener('change', (event) => updateAtRisk({ level: event.target.value, offset: 0 }));
-  $('at-risk-limit').addEventListener('change', (event) => updateAtRisk({ limit: Number(event.target.value), offset: 0 }));
+  $('at-risk-limit').addEventListener('change',
+    (event) => updateAtRisk({ limit: Number(event.target.value), offset: 0 }));
   $('at-risk-prev').addEventListener('click', () =>
     updateAtRisk({ offset: Math.max(0, state.atRisk.offset - state.atRisk.limit) }));
   $('at-risk-next').addEventListener('click', () => updateAtRisk({ offset: state.atRisk.offset + state.atRisk.limit }));
@@ -431,11 +445,13 @@ function renderCustomer(customer) {
     `${levelName(customer.predicted_level)}.`;
   fill($('customer-kpis'),
     kpi('Expected spend', formatMoney(customer.expected_spend), 'mean of the forecast', 'customer-expected'),
-    kpi('Most likely spend (p50)', formatMoney(customer.p50), 'median of the forecast', 'customer-p50'),
-    kpi('80% interval', `${formatMoney(customer.p10)} – ${formatMoney(customer.p90)}`, 'p10 to p90', 'customer-interval'),
+    kpi('Median spend (p50)', formatMoney(customer.p50), 'as likely below as above', 'customer-p50'),
+    kpi('80% interval', `${formatMoney(customer.p10)} – ${formatMoney(customer.p90)}`, 'p10 to p90',
+      'customer-interval'),
     kpi('P(buy)', formatPercent(customer.p_buy), `buys in ${monthOf(state.run.scored_as_of)}`, 'customer-p-buy'),
     kpi('Current monthly spend', formatMoney(customer.current_monthly_spend), null, 'customer-current'),
-    kpi('Spend at risk', formatMoney(customer.spend_at_risk), `P(fall) ${formatPercent(customer.p_down)}`, 'customer-spend-at-risk'));
+    kpi('Spend at risk', formatMoney(customer.spend_at_risk), `P(fall) ${formatPercent(customer.p_down)}`,
+      'customer-spend-at-risk'));
   renderHistory(customer);
   renderLevelProbabilities(customer);
   renderBtyd(customer);
@@ -448,7 +464,8 @@ function renderHistory(customer) {
     : `${monthOf(state.run.scored_as_of)} + ${state.run.horizon_months} months (forecast)`;
   const labels = [...history.map((point) => point.month), forecastLabel];
   const atForecast = (value) => [...history.map(() => null), value];
-  $('history-note').textContent = customer.history ? 'Bars: spend per month; at the right: next month\'s 80% interval, median and mean.'
+  $('history-note').textContent = customer.history
+    ? 'Bars: spend per month; at the right: next month\'s 80% interval, median and mean.'
     : `Monthly history ${NOT_WITHOUT_INPUT}. Shown: next month's 80% interval, median and mean.`;
   const marker = (label, value, color, style, radius) => ({
     type: 'line', label, data: atForecast(value), showLine: false, pointStyle: style,
@@ -515,8 +532,11 @@ function renderLevelProbabilities(customer) {
 
 function renderBtyd(customer) {
   const facts = $('btyd-facts');
-  const fields = [['P(alive)', customer.p_alive, formatPercent], ['Expected purchases', customer.expected_purchases,
-    (value) => formatNumber(value, 2)], ['Next purchase', customer.next_purchase_date, String]];
+  const fields = [
+    ['P(alive)', customer.p_alive, formatPercent],
+    ['Expected purchases', customer.expected_purchases, (value) => formatNumber(value, 2)],
+    ['Next purchase', customer.next_purchase_date, String],
+  ];
   const present = fields.filter(([, value]) => value !== undefined && value !== null);
   facts.hidden = present.length === 0;
   fill(facts, present.map(([label, value, format]) => fact(label, format(value))));
@@ -541,7 +561,8 @@ function renderReasons(customer) {
     const top = part.top || [];
     const panel = el('div', { class: 'reason' },
       el('h3', {}, PART_NAMES[part.part] || part.part),
-      el('p', { class: 'muted' }, `scale: ${part.scale} · base ${formatNumber(part.base, 2)} → this customer ${formatNumber(part.value, 2)}`),
+      el('p', { class: 'muted' },
+        `scale: ${part.scale} · base ${formatNumber(part.base, 2)} → this customer ${formatNumber(part.value, 2)}`),
       el('div', { class: 'chart-box reason-box' }, canvas));
     panel.querySelector('.reason-box').style.height = `${40 + 26 * top.length}px`;
     return panel;
@@ -609,7 +630,8 @@ function renderReliability(canvasId, bins, label) {
         tooltip: {
           callbacks: {
             label: (item) => (item.raw.count === undefined ? item.dataset.label
-              : `predicted ${formatPercent(item.raw.x)}, observed ${formatPercent(item.raw.y)} (${formatCount(item.raw.count)} customers)`),
+              : `predicted ${formatPercent(item.raw.x)}, observed ${formatPercent(item.raw.y)} `
+                + `(${formatCount(item.raw.count)} customers)`),
           },
         },
       },
@@ -625,12 +647,16 @@ function renderQuality(charts) {
       data: {
         labels: charts.deciles.map((row) => `${row.decile}`),
         datasets: [
-          { label: 'Mean predicted', data: charts.deciles.map((row) => row.mean_predicted), backgroundColor: COLORS.predicted },
+          { label: 'Mean predicted', data: charts.deciles.map((row) => row.mean_predicted),
+            backgroundColor: COLORS.predicted },
           { label: 'Mean actual', data: charts.deciles.map((row) => row.mean_actual), backgroundColor: COLORS.actual },
         ],
       },
       options: {
-        scales: { x: axis('decile of predicted spend', { grid: { display: false } }), y: axis('spend', { beginAtZero: true }) },
+        scales: {
+          x: axis('decile of predicted spend', { grid: { display: false } }),
+          y: axis('spend', { beginAtZero: true }),
+        },
         plugins: { tooltip: { callbacks: { label: (item) => `${item.dataset.label}: ${formatMoney(item.raw)}` } } },
       },
     });
@@ -645,7 +671,8 @@ function renderQuality(charts) {
       data: {
         datasets: [
           diagonal('customers at random'),
-          { label: 'customers ranked by the model', data: charts.gain.map((row) => ({ x: row.customer_share, y: row.spend_share })),
+          { label: 'customers ranked by the model',
+            data: charts.gain.map((row) => ({ x: row.customer_share, y: row.spend_share })),
             borderColor: COLORS.predicted, backgroundColor: COLORS.band, fill: '-1', pointRadius: 0, borderWidth: 2 },
         ],
       },
@@ -655,7 +682,11 @@ function renderQuality(charts) {
           y: axis('share of actual spend', { min: 0, max: 1, ticks: percentTicks }),
         },
         plugins: {
-          tooltip: { callbacks: { label: (item) => `top ${formatPercent(item.raw.x)} of customers: ${formatPercent(item.raw.y)} of spend` } },
+          tooltip: {
+            callbacks: {
+              label: (item) => `top ${formatPercent(item.raw.x)} of customers: ${formatPercent(item.raw.y)} of spend`,
+            },
+          },
         },
       },
     });
@@ -685,7 +716,8 @@ async function route() {
   const name = ['at-risk', 'customer', 'quality'].includes(view) ? view : 'overview';
   for (const element of document.querySelectorAll('.view')) element.hidden = element.id !== `view-${name}`;
   for (const tab of document.querySelectorAll('.tabs a')) {
-    tab.classList.toggle('active', tab.dataset.view === name || (name === 'customer' && tab.dataset.view === 'at-risk'));
+    const tabView = name === 'customer' ? 'at-risk' : name;
+    tab.classList.toggle('active', tab.dataset.view === tabView);
   }
   showBanner('');
   delete document.body.dataset.ready;

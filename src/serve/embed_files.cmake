@@ -1,5 +1,6 @@
 # Writes a C++ source holding the bytes of files, run at build time (see CMakeLists.txt here).
-# Usage: cmake -D OUTPUT=out.cpp -D HEADER=/abs/decl.h -D NAMESPACE=ns -D "FILES=a/index.html,b/app.js" -P embed_files.cmake
+# Usage: cmake -D OUTPUT=out.cpp -D HEADER=/abs/decl.h -D NAMESPACE=ns -D FILES=a/index.html,b/app.js
+#          -P embed_files.cmake
 # Each file becomes `std::string_view NAME()` in NAMESPACE, declared by HEADER, NAME being the
 # file's name with every character but letters and digits replaced by '_' (index.html: index_html).
 cmake_minimum_required(VERSION 3.25)

@@ -104,8 +104,8 @@ class Dashboard:
     def screenshot(self, name):
         """The whole page, however long, in a viewport 1366 px wide."""
         height = self.driver.execute_script("return document.documentElement.scrollHeight")
-        self.driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
-                                    {"width": 1366, "height": max(768, height), "deviceScaleFactor": 1, "mobile": False})
+        viewport = {"width": 1366, "height": max(768, height), "deviceScaleFactor": 1, "mobile": False}
+        self.driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", viewport)
         time.sleep(0.3)  # the charts redraw at the new size
         path = os.path.join(self.artifacts, f"{name}.png")
         self.driver.save_screenshot(path)
@@ -135,8 +135,8 @@ def check_dashboard(base, artifacts):
         first = segments["at_risk"]["rows"][0]
         first_row = dashboard.driver.find_element(By.CSS_SELECTOR, "#at-risk-body tr")
         assert first_row.get_attribute("data-customer-id") == first["customer_id"], "the first at-risk customer"
-        expect_shown("first at-risk customer's spend at risk", first_row.find_element(By.CSS_SELECTOR, ".spend-at-risk").text,
-                     first["spend_at_risk"], 2)
+        shown_at_risk = first_row.find_element(By.CSS_SELECTOR, ".spend-at-risk").text
+        expect_shown("first at-risk customer's spend at risk", shown_at_risk, first["spend_at_risk"], 2)
         dashboard.screenshot("at-risk")
 
         # Type a customer's id: the list filters by prefix; Enter opens the customer's page.
@@ -144,9 +144,11 @@ def check_dashboard(base, artifacts):
         box = dashboard.driver.find_element(By.ID, "at-risk-q")
         box.send_keys(searched)
         listed = "return [...document.querySelectorAll('#at-risk-body tr')].map((row) => row.dataset.customerId)"
-        WebDriverWait(dashboard.driver, WAIT_SECONDS).until(
-            lambda driver: searched in (ids := driver.execute_script(listed)) and all(listed_id.startswith(searched) for listed_id in ids),
-            "the list filtered by the typed id")
+
+        def filtered(driver):
+            ids = driver.execute_script(listed)
+            return searched in ids and all(listed_id.startswith(searched) for listed_id in ids)
+        WebDriverWait(dashboard.driver, WAIT_SECONDS).until(filtered, "the list filtered by the typed id")
         box.send_keys(Keys.ENTER)
         dashboard.wait_for_view("customer")
         assert dashboard.driver.current_url.endswith("#/customer/" + urllib.parse.quote(searched, safe="")), \
