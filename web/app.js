@@ -180,17 +180,8 @@ function clearChart(canvasId) {
   state.graphs.delete(canvasId);
 }
 
-// Replaces a chart by a note saying why it is missing.
-function chartUnavailable(canvasId, message) {
-  clearChart(canvasId);
-  const box = $(canvasId).parentElement;
-  box.classList.add('unavailable');
-  box.dataset.note = message;
-}
-
-function chartAvailable(canvasId) {
-  $(canvasId).parentElement.classList.remove('unavailable');
-}
+// The tooltip plugin's options with LABEL, a function of the hovered item, as its text.
+const tooltipLabel = (label) => ({ tooltip: { callbacks: { label } } });
 
 function axis(title, extra = {}) {
   return { title: { display: Boolean(title), text: title }, grid: { color: COLORS.grid }, ...extra };
@@ -272,7 +263,7 @@ function renderOverview(segments) {
     },
     options: {
       scales: { x: axis('', { grid: { display: false } }), y: axis('customers', { beginAtZero: true }) },
-      plugins: { tooltip: { callbacks: { label: (item) => `${item.dataset.label}: ${formatNumber(item.raw, 1)}` } } },
+      plugins: tooltipLabel((item) => `${item.dataset.label}: ${formatNumber(item.raw, 1)}`),
     },
   });
 
@@ -486,15 +477,9 @@ function renderHistory(customer) {
     data: { labels, datasets },
     options: {
       scales: { x: axis('', { grid: { display: false } }), y: axis('spend', { beginAtZero: true }) },
-      plugins: {
-        tooltip: {
-          callbacks: {
-            label: (item) => (Array.isArray(item.raw)
-              ? `${item.dataset.label}: ${formatMoney(item.raw[0])} – ${formatMoney(item.raw[1])}`
-              : `${item.dataset.label}: ${formatMoney(item.raw)}`),
-          },
-        },
-      },
+      plugins: tooltipLabel((item) => (Array.isArray(item.raw)
+        ? `${item.dataset.label}: ${formatMoney(item.raw[0])} – ${formatMoney(item.raw[1])}`
+        : `${item.dataset.label}: ${formatMoney(item.raw)}`)),
     },
   });
 }
@@ -525,7 +510,7 @@ function renderLevelProbabilities(customer) {
         x: axis('', { grid: { display: false } }),
         y: axis('probability', { beginAtZero: true, suggestedMax: 1, ticks: percentTicks }),
       },
-      plugins: { legend: { display: false }, tooltip: { callbacks: { label: (item) => formatPercent(item.raw) } } },
+      plugins: { legend: { display: false }, ...tooltipLabel((item) => formatPercent(item.raw)) },
     },
   });
 }
@@ -581,7 +566,7 @@ function renderReasons(customer) {
       options: {
         indexAxis: 'y',
         scales: { x: axis(part.scale), y: axis('', { grid: { display: false }, ticks: { color: COLORS.ink } }) },
-        plugins: { legend: { display: false }, tooltip: { callbacks: { label: (item) => formatNumber(item.raw, 3) } } },
+        plugins: { legend: { display: false }, ...tooltipLabel((item) => formatNumber(item.raw, 3)) },
       },
     });
   });
@@ -604,98 +589,91 @@ function diagonal(label) {
     borderWidth: 1, pointRadius: 0 };
 }
 
-function renderReliability(canvasId, bins, label) {
-  if (!bins || bins.length === 0) {
-    chartUnavailable(canvasId, 'Not in this run.');
-    return;
-  }
-  chartAvailable(canvasId);
-  const largest = Math.max(...bins.map((bin) => bin.count));
-  drawChart(canvasId, {
-    type: 'line',
+// Axes from 0 to 100% for a chart of shares or probabilities against each other.
+function unitSquare(xTitle, yTitle) {
+  return {
+    x: axis(xTitle, { type: 'linear', min: 0, max: 1, ticks: percentTicks }),
+    y: axis(yTitle, { min: 0, max: 1, ticks: percentTicks }),
+  };
+}
+
+// Draws the chart that CONFIG makes of ROWS, or says that the run has no such chart.
+function drawRunChart(canvasId, rows, config) {
+  const box = $(canvasId).parentElement;
+  const present = Array.isArray(rows) && rows.length > 0;
+  box.classList.toggle('unavailable', !present);
+  box.dataset.note = 'Not in this run.';
+  if (present) drawChart(canvasId, config(rows));
+  else clearChart(canvasId);
+}
+
+function reliabilityChart(label) {
+  return (bins) => {
+    const largest = Math.max(...bins.map((bin) => bin.count));
+    return {
+      type: 'line',
+      data: {
+        datasets: [
+          diagonal('perfectly calibrated'),
+          { label, data: bins.map((bin) => ({ x: bin.mean_predicted, y: bin.observed_rate, count: bin.count })),
+            borderColor: COLORS.predicted, backgroundColor: COLORS.predicted, clip: 10,
+            pointRadius: bins.map((bin) => 2.5 + 5 * Math.sqrt(bin.count / largest)) },
+        ],
+      },
+      options: {
+        scales: unitSquare('predicted probability', 'observed rate'),
+        plugins: tooltipLabel((item) => (item.raw.count === undefined ? item.dataset.label
+          : `predicted ${formatPercent(item.raw.x)}, observed ${formatPercent(item.raw.y)} `
+            + `(${formatCount(item.raw.count)} customers)`)),
+      },
+    };
+  };
+}
+
+function decilesChart(deciles) {
+  return {
+    type: 'bar',
     data: {
+      labels: deciles.map((row) => `${row.decile}`),
       datasets: [
-        diagonal('perfectly calibrated'),
-        { label, data: bins.map((bin) => ({ x: bin.mean_predicted, y: bin.observed_rate, count: bin.count })),
-          borderColor: COLORS.predicted, backgroundColor: COLORS.predicted, clip: 10,
-          pointRadius: bins.map((bin) => 2.5 + 5 * Math.sqrt(bin.count / largest)) },
+        { label: 'Mean predicted', data: deciles.map((row) => row.mean_predicted), backgroundColor: COLORS.predicted },
+        { label: 'Mean actual', data: deciles.map((row) => row.mean_actual), backgroundColor: COLORS.actual },
       ],
     },
     options: {
       scales: {
-        x: axis('predicted probability', { type: 'linear', min: 0, max: 1, ticks: percentTicks }),
-        y: axis('observed rate', { min: 0, max: 1, ticks: percentTicks }),
+        x: axis('decile of predicted spend', { grid: { display: false } }),
+        y: axis('spend', { beginAtZero: true }),
       },
-      plugins: {
-        tooltip: {
-          callbacks: {
-            label: (item) => (item.raw.count === undefined ? item.dataset.label
-              : `predicted ${formatPercent(item.raw.x)}, observed ${formatPercent(item.raw.y)} `
-                + `(${formatCount(item.raw.count)} customers)`),
-          },
-        },
-      },
+      plugins: tooltipLabel((item) => `${item.dataset.label}: ${formatMoney(item.raw)}`),
     },
-  });
+  };
+}
+
+function gainChart(gain) {
+  return {
+    type: 'line',
+    data: {
+      datasets: [
+        diagonal('customers at random'),
+        { label: 'customers ranked by the model',
+          data: gain.map((row) => ({ x: row.customer_share, y: row.spend_share })),
+          borderColor: COLORS.predicted, backgroundColor: COLORS.band, fill: '-1', pointRadius: 0, borderWidth: 2 },
+      ],
+    },
+    options: {
+      scales: unitSquare('share of customers', 'share of actual spend'),
+      plugins: tooltipLabel((item) => `top ${formatPercent(item.raw.x)} of customers: `
+        + `${formatPercent(item.raw.y)} of spend`),
+    },
+  };
 }
 
 function renderQuality(charts) {
-  if (charts.deciles) {
-    chartAvailable('deciles-chart');
-    drawChart('deciles-chart', {
-      type: 'bar',
-      data: {
-        labels: charts.deciles.map((row) => `${row.decile}`),
-        datasets: [
-          { label: 'Mean predicted', data: charts.deciles.map((row) => row.mean_predicted),
-            backgroundColor: COLORS.predicted },
-          { label: 'Mean actual', data: charts.deciles.map((row) => row.mean_actual), backgroundColor: COLORS.actual },
-        ],
-      },
-      options: {
-        scales: {
-          x: axis('decile of predicted spend', { grid: { display: false } }),
-          y: axis('spend', { beginAtZero: true }),
-        },
-        plugins: { tooltip: { callbacks: { label: (item) => `${item.dataset.label}: ${formatMoney(item.raw)}` } } },
-      },
-    });
-  } else {
-    chartUnavailable('deciles-chart', 'Not in this run.');
-  }
-
-  if (charts.gain) {
-    chartAvailable('gain-chart');
-    drawChart('gain-chart', {
-      type: 'line',
-      data: {
-        datasets: [
-          diagonal('customers at random'),
-          { label: 'customers ranked by the model',
-            data: charts.gain.map((row) => ({ x: row.customer_share, y: row.spend_share })),
-            borderColor: COLORS.predicted, backgroundColor: COLORS.band, fill: '-1', pointRadius: 0, borderWidth: 2 },
-        ],
-      },
-      options: {
-        scales: {
-          x: axis('share of customers', { type: 'linear', min: 0, max: 1, ticks: percentTicks }),
-          y: axis('share of actual spend', { min: 0, max: 1, ticks: percentTicks }),
-        },
-        plugins: {
-          tooltip: {
-            callbacks: {
-              label: (item) => `top ${formatPercent(item.raw.x)} of customers: ${formatPercent(item.raw.y)} of spend`,
-            },
-          },
-        },
-      },
-    });
-  } else {
-    chartUnavailable('gain-chart', 'Not in this run.');
-  }
-
-  renderReliability('reliability-p-buy-chart', charts.reliability_p_buy, 'P(buy)');
-  renderReliability('reliability-p-down-chart', charts.reliability_p_down, 'P(fall)');
+  drawRunChart('deciles-chart', charts.deciles, decilesChart);
+  drawRunChart('gain-chart', charts.gain, gainChart);
+  drawRunChart('reliability-p-buy-chart', charts.reliability_p_buy, reliabilityChart('P(buy)'));
+  drawRunChart('reliability-p-down-chart', charts.reliability_p_down, reliabilityChart('P(fall)'));
 }
 
 async function showQuality() {
