@@ -8,9 +8,11 @@ Screenshots go to the artefact folder. Without Chromium, its driver or Selenium 
 Usage: dashboard_browser_test.py --cltv PATH/cltv --artifacts DIR
 """
 import argparse
+import ctypes
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -45,6 +47,12 @@ def free_port():
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+def die_with_parent():
+    """Run in the server's process before cltv starts: Linux sends it SIGTERM when this test ends, even
+    when killed (by ctest's timeout)."""
+    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # 1: PR_SET_PDEATHSIG
 
 
 def get_json(url):
@@ -199,7 +207,7 @@ def main():
         with open(log_path, "w", encoding="utf-8") as log:
             server = subprocess.Popen([args.cltv, "serve", "--model", os.path.join(runs, "models", "LATEST"),
                                        "--input", data, "--schema", "lpoint", "--listen", f"127.0.0.1:{port}"],
-                                      stdout=log, stderr=subprocess.STDOUT)
+                                      stdout=log, stderr=subprocess.STDOUT, preexec_fn=die_with_parent)
             try:
                 wait_until_ready(base, server, log_path)
                 check_dashboard(base, args.artifacts)
