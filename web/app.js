@@ -187,6 +187,9 @@ function axis(title, extra = {}) {
   return { title: { display: Boolean(title), text: title }, grid: { color: COLORS.grid }, ...extra };
 }
 
+// The x axis of a chart by level, its two-line labels kept level and small.
+const levelAxis = () => axis('', { grid: { display: false }, ticks: { maxRotation: 0, autoSkip: false, font: { size: 11 } } });
+
 function setChartDefaults() {
   Chart.defaults.font.family = getComputedStyle(document.body).fontFamily;
   Chart.defaults.font.size = 12;
@@ -262,7 +265,7 @@ function renderOverview(segments) {
       ],
     },
     options: {
-      scales: { x: axis('', { grid: { display: false } }), y: axis('customers', { beginAtZero: true }) },
+      scales: { x: levelAxis(), y: axis('customers', { beginAtZero: true }) },
       plugins: tooltipLabel((item) => `${item.dataset.label}: ${formatNumber(item.raw, 1)}`),
     },
   });
@@ -507,7 +510,7 @@ function renderLevelProbabilities(customer) {
     data: { labels, datasets: [{ label: 'probability', data: values, backgroundColor: colors }] },
     options: {
       scales: {
-        x: axis('', { grid: { display: false } }),
+        x: levelAxis(),
         y: axis('probability', { beginAtZero: true, suggestedMax: 1, ticks: percentTicks }),
       },
       plugins: { legend: { display: false }, ...tooltipLabel((item) => formatPercent(item.raw)) },
@@ -534,7 +537,7 @@ function renderReasons(customer) {
   for (const canvasId of [...state.graphs.keys()].filter((id) => id.startsWith('reason-'))) clearChart(canvasId);
   if (!customer.contributions) {
     $('reasons-note').textContent = state.run.has_history
-      ? 'Reasons are not available for this run: they need a tree model (xgboost, hurdle, stack).'
+      ? 'The server sent no reasons for this customer: they need a tree model (xgboost, hurdle, stack).'
       : `Reasons are ${NOT_WITHOUT_INPUT}.`;
     fill(box);
     return;
