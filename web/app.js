@@ -188,7 +188,9 @@ function axis(title, extra = {}) {
 }
 
 // The x axis of a chart by level, its two-line labels kept level and small.
-const levelAxis = () => axis('', { grid: { display: false }, ticks: { maxRotation: 0, autoSkip: false, font: { size: 11 } } });
+const levelAxis = () => axis('', {
+  grid: { display: false }, ticks: { maxRotation: 0, autoSkip: false, font: { size: 11 } },
+});
 
 function setChartDefaults() {
   Chart.defaults.font.family = getComputedStyle(document.body).fontFamily;
