@@ -532,7 +532,7 @@ function renderBtyd(customer) {
   fill(facts, present.map(([label, value, format]) => fact(label, format(value))));
 }
 
-const PART_NAMES = { p_buy: 'P(buy)', spend: 'Spend if buying' };
+const PART_NAMES = { p_buy: 'P(buy)', spend_if_buying: 'Spend if buying', spend: 'Spend' };
 
 function renderReasons(customer) {
   const box = $('reasons');
