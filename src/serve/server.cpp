@@ -20,6 +20,7 @@
 #include "cltv/io/atomic_file.h"
 #include "cltv/io/input_options.h"
 #include "cltv/serve/api.h"
+#include "cltv/serve/web_assets.h"
 #include "cltv/storage/bundle.h"
 #include "cltv/text.h"
 #include "cltv/time.h"
@@ -258,6 +259,12 @@ void Server::State::add_routes() {
   http->Post("/v1/score", with_run([query_of](const ServedRun& r, const httplib::Request& req) {
                return score_response(r, req.body, req.get_header_value("Content-Type"), query_of(req));
              }));
+  // The dashboard (web/, embedded at build time): the page at / and its files under /assets/.
+  http->Get(R"(/|/assets/[^/]+)", [](const httplib::Request& req, httplib::Response& res) {
+    const std::optional<WebAsset> asset = find_web_asset(req.path);
+    if (!asset) return send(res, error_response(404, "unknown route"));
+    res.set_content(asset->bytes.data(), asset->bytes.size(), std::string(asset->content_type));
+  });
   http->Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
     res.set_content(R"({"status":"ok"})", "application/json");
   });
