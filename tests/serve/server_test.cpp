@@ -287,6 +287,17 @@ TEST_F(ServeTest, ScoreAnswersAsCltvPredict) {
       EXPECT_DOUBLE_EQ(answer["customers"][r]["p50"].get<double>(), std::stod(expected.rows[r][4]));
     }
   }
+  // Data in units the model never saw: a model error, 422.
+  std::string other_units;
+  for (const auto& row : lines.rows) {
+    if (!customers.contains(row[0])) continue;
+    std::string line;
+    for (size_t c = 0; c < row.size(); ++c) line += (c > 0 ? "," : "") + (lines.header[c] == "biz_unit" ? "ZZ" : row[c]);
+    other_units += line + "\n";
+  }
+  const auto mismatch = client.Post("/v1/score?as_of=2019-10-01", csv.substr(0, csv.find('\n') + 1) + other_units, "text/csv");
+  ASSERT_TRUE(mismatch);
+  EXPECT_EQ(mismatch->status, 422) << mismatch->body;
   const auto bad = client.Post("/v1/score", "not,a,transaction,file\n1,2,3,4\n", "text/csv");
   ASSERT_TRUE(bad);
   EXPECT_EQ(bad->status, 400);
