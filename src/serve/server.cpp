@@ -206,6 +206,11 @@ struct Server::State {
   std::condition_variable stop_signal;
   bool stopping = false;
 
+  std::shared_ptr<const ServedRun> current() const {
+    const std::lock_guard lock(run_mutex);
+    return run;
+  }
+
   void set_run(std::shared_ptr<const ServedRun> next) {
     const std::lock_guard lock(run_mutex);
     run = std::move(next);
@@ -221,11 +226,7 @@ struct Server::State {
   template <class Handler>
   httplib::Server::Handler with_run(Handler handler) {
     return [this, handler](const httplib::Request& req, httplib::Response& res) {
-      std::shared_ptr<const ServedRun> served;
-      {
-        const std::lock_guard lock(run_mutex);
-        served = run;
-      }
+      const std::shared_ptr<const ServedRun> served = current();
       if (!served) return send(res, error_response(503, "no run loaded yet"));
       try {
         send(res, handler(*served, req));
@@ -273,20 +274,12 @@ void Server::State::add_routes() {
     res.set_content(R"({"status":"ok"})", "application/json");
   });
   http->Get("/readyz", [this](const httplib::Request&, httplib::Response& res) {
-    std::shared_ptr<const ServedRun> served;
-    {
-      const std::lock_guard lock(run_mutex);
-      served = run;
-    }
+    const std::shared_ptr<const ServedRun> served = current();
     if (!served) return send(res, error_response(503, "no run loaded yet"));
     res.set_content(nlohmann::ordered_json{{"status", "ready"}, {"run", served->name()}}.dump(), "application/json");
   });
   http->Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
-    std::shared_ptr<const ServedRun> served;
-    {
-      const std::lock_guard lock(run_mutex);
-      served = run;
-    }
+    const std::shared_ptr<const ServedRun> served = current();
     res.set_content(metrics.text(served.get()), "text/plain; version=0.0.4");
   });
 }
@@ -436,10 +429,7 @@ void Server::stop() {
   s.http->stop();
 }
 
-std::shared_ptr<const ServedRun> Server::current() const {
-  const std::lock_guard lock(state_->run_mutex);
-  return state_->run;
-}
+std::shared_ptr<const ServedRun> Server::current() const { return state_->current(); }
 
 bool Server::reload_if_moved() {
   State& s = *state_;
