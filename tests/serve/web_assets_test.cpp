@@ -1,7 +1,6 @@
 // The dashboard's embedded files: served paths, content types, and nothing loaded from elsewhere.
 #include <gtest/gtest.h>
 
-#include <regex>
 #include <string>
 
 #include "cltv/serve/web_assets.h"
@@ -42,14 +41,16 @@ TEST(WebAssets, UnknownPathsAreAbsent) {
 
 TEST(WebAssets, ThePageLoadsOnlyItsOwnFiles) {
   const std::string page = bytes_at("/");
-  const std::regex reference(R"((src|href)\s*=\s*"([^"]*)\")");
+  // Every src="..." and href="..." (no std::regex: GCC 12's sanitizer build warns inside it).
   int references = 0;
-  for (auto match = std::sregex_iterator(page.begin(), page.end(), reference); match != std::sregex_iterator();
-       ++match) {
-    const std::string target = (*match)[2];
-    const bool own_file = target.starts_with("/assets/") && !target.starts_with("/assets//");
-    EXPECT_TRUE(own_file || target.starts_with("#") || target == "data:,") << target;
-    ++references;
+  for (const std::string attribute : {"src=\"", "href=\""}) {
+    for (size_t at = page.find(attribute); at != std::string::npos; at = page.find(attribute, at + 1)) {
+      const size_t start = at + attribute.size();
+      const std::string target = page.substr(start, page.find('"', start) - start);
+      const bool own_file = target.starts_with("/assets/") && !target.starts_with("/assets//");
+      EXPECT_TRUE(own_file || target.starts_with("#") || target == "data:,") << target;
+      ++references;
+    }
   }
   EXPECT_GE(references, 3);
   for (const char* path : {"/", "/assets/app.js", "/assets/style.css"}) {
