@@ -225,7 +225,8 @@ TEST_F(ServeTest, SegmentsEqualTheRunsSummaryAndPageFilterAndSort) {
   const json level = get_json(client, "/v1/segments?level=1&limit=1000");
   for (const auto& row : level["at_risk"]["rows"]) EXPECT_EQ(row["current_level"], 1);
   const std::string prefix = rows[0]["customer_id"].get<std::string>().substr(0, 2);
-  for (const auto& row : get_json(client, "/v1/segments?q=" + prefix)["at_risk"]["rows"]) {
+  const json by_prefix = get_json(client, "/v1/segments?q=" + prefix);
+  for (const auto& row : by_prefix["at_risk"]["rows"]) {
     EXPECT_TRUE(row["customer_id"].get<std::string>().starts_with(prefix));
   }
   for (const char* bad : {"/v1/segments?sort=name", "/v1/segments?limit=0", "/v1/segments?limit=x",
