@@ -1,5 +1,6 @@
 // Progress of long-running library work (training epochs, boosting rounds, transfers), reported
-// to whichever sink the front end installed; reporting costs one atomic load when none is.
+// to the sink the caller passes down with the work (nullptr: nowhere). There is no process-wide
+// sink: two runs in one process each report to their own.
 #pragma once
 
 #include <cstdint>
@@ -14,9 +15,7 @@ class ProgressSink {
   virtual void update(std::string_view task, int64_t done, int64_t total, std::string_view unit) = 0;
 };
 
-// Installs SINK for the whole process (nullptr: none); returns the previous one.
-ProgressSink* set_progress_sink(ProgressSink* sink);
-
-void report_progress(std::string_view task, int64_t done, int64_t total, std::string_view unit);
+// Tells SINK, when there is one.
+void report_progress(ProgressSink* sink, std::string_view task, int64_t done, int64_t total, std::string_view unit);
 
 }  // namespace cltv

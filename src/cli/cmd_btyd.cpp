@@ -52,7 +52,7 @@ Command make_btyd_summary_command() {
     options->clean.threads = options->input.threads;
     const features::CleanReport clean = features::clean_transactions(read.table, options->clean, read.report);
     const btyd::RfmTable rfm = btyd::summarize_transactions(read.table, summary);
-    storage::write_text(storage::parse_location(options->out), btyd::rfm_to_csv(rfm));
+    storage::write_text(storage::parse_location(options->out, options->input.s3), btyd::rfm_to_csv(rfm));
     fmt::print("{}summarised {} customers in {} to {}\n", features::clean_summary_text(clean), rfm.size(),
                options->unit, options->out);
     return 0;
@@ -66,6 +66,7 @@ Command make_btyd_fit_command() {
     double l2_penalty = 0;
     int64_t max_evaluations = 0;
     bool json = false;
+    storage::S3Options s3;
   };
   auto options = std::make_shared<Options>();
   Command command{"fit", "Fit BG/NBD, Pareto/NBD or Gamma-Gamma by maximum likelihood on an RFM table", {}, {}, {}};
@@ -85,16 +86,16 @@ Command make_btyd_fit_command() {
   params.mark_path("rfm", PathRole::input);
   params.mark_path("out", PathRole::output);
   params.add_flag("json", options->json, "print the fitted model as JSON (parameters under their literature names)");
-  storage::declare_storage_params(params);
+  storage::declare_storage_params(params, options->s3);
   command.run = [options] {
     btyd::FitOptions fit;
     fit.l2_penalty = options->l2_penalty;
     fit.max_evaluations = static_cast<int>(options->max_evaluations);
     const btyd::FittedModel model =
         btyd::fit_model(btyd::parse_model_kind(options->model, "--model"),
-                        btyd::read_rfm_csv(storage::fetch(storage::parse_location(options->rfm)).path()),
+                        btyd::read_rfm_csv(storage::fetch(storage::parse_location(options->rfm, options->s3)).path()),
                         btyd::parse_time_unit(options->unit, "--unit"), fit);
-    const storage::OutputStaging out(options->out);
+    const storage::OutputStaging out(storage::parse_location(options->out, options->s3));
     btyd::save_model(model, out.path());
     out.publish();
     fmt::print("{}", options->json ? btyd::model_summary_json(model) : btyd::model_summary_text(model));
@@ -110,6 +111,7 @@ Command make_btyd_predict_command() {
     int64_t clv_months = 0;
     double discount_rate = 0;
     bool json = false;
+    storage::S3Options s3;
   };
   auto options = std::make_shared<Options>();
   Command command{"predict",
@@ -136,9 +138,11 @@ Command make_btyd_predict_command() {
   params.add_flag("json", options->json, "print the predictions as JSON");
   for (const char* input : {"model", "spend-model", "rfm"}) params.mark_path(input, PathRole::input);
   params.mark_path("out", PathRole::output);
-  storage::declare_storage_params(params);
+  storage::declare_storage_params(params, options->s3);
   command.run = [options] {
-    auto local = [](const std::string& location) { return storage::fetch(storage::parse_location(location)); };
+    auto local = [&options](const std::string& location) {
+      return storage::fetch(storage::parse_location(location, options->s3));
+    };
     const btyd::FittedModel purchases = btyd::load_model(local(options->model).path());
     std::optional<btyd::FittedModel> spend;
     if (!options->spend_model.empty()) spend = btyd::load_model(local(options->spend_model).path());
@@ -149,7 +153,7 @@ Command make_btyd_predict_command() {
     predict.discount_rate = options->discount_rate;
     const btyd::Predictions predictions = btyd::predict(purchases, spend ? &*spend : nullptr, rfm, predict);
     if (!options->out.empty()) {
-      storage::write_text(storage::parse_location(options->out), btyd::predictions_to_csv(rfm, predictions));
+      storage::write_text(storage::parse_location(options->out, options->s3), btyd::predictions_to_csv(rfm, predictions));
     }
     if (options->json) {
       fmt::print("{}", btyd::predictions_to_json(rfm, predictions));

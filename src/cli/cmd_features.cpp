@@ -34,11 +34,12 @@ Command make_features_command() {
     const features::CleanReport clean = features::clean_transactions(read.table, options->clean, read.report);
     const features::FeatureMatrix matrix = features::build_features(read.table, options->features);
     const auto threads = static_cast<unsigned>(options->input.threads);
-    const storage::OutputStaging out(options->out);
+    const storage::OutputStaging out(storage::parse_location(options->out, options->input.s3));
     features::write_features_csv(matrix, out.path(), threads);
     out.publish();
     if (!options->summary_json.empty()) {
-      storage::write_text(storage::parse_location(options->summary_json), features::feature_summary_json(clean, matrix));
+      storage::write_text(storage::parse_location(options->summary_json, options->input.s3),
+                          features::feature_summary_json(clean, matrix));
     }
     fmt::print("{}", features::feature_summary_text(clean, matrix, options->out));
     return 0;

@@ -21,6 +21,7 @@ Command make_generate_command() {
     int64_t start = generate::GenerateOptions().start;
     std::string out;
     std::string truth;
+    storage::S3Options s3;
   };
   auto options = std::make_shared<Options>();
   Command command{"generate",
@@ -39,16 +40,16 @@ Command make_generate_command() {
   params.add_int("threads", options->threads, 2, 1, 64, "generating threads (the output does not depend on it)");
   params.mark_path("out", PathRole::output);
   params.mark_path("truth", PathRole::output);
-  storage::declare_storage_params(params);
+  storage::declare_storage_params(params, options->s3);
   command.run = [options] {
     generate::GenerateOptions request;
     request.customers = static_cast<uint64_t>(options->customers);
     request.months = static_cast<int>(options->months);
     request.start = options->start;
     request.seed = static_cast<uint64_t>(options->seed);
-    const storage::OutputStaging out(options->out);
+    const storage::OutputStaging out(storage::parse_location(options->out, options->s3));
     std::optional<storage::OutputStaging> truth;
-    if (!options->truth.empty()) truth.emplace(options->truth);
+    if (!options->truth.empty()) truth.emplace(storage::parse_location(options->truth, options->s3));
     request.out = out.path();
     request.truth = truth ? truth->path() : std::string();
     request.threads = static_cast<unsigned>(options->threads);

@@ -32,13 +32,13 @@ void declare_input_params(ParamSet& params, InputOptions& options) {
   params.mark_path("on-bad-row", PathRole::output,
                    [](const std::string& text) { return parse_bad_row_option(text).quarantine_path; });
   add_threads_param(params, options.threads);
-  storage::declare_storage_params(params);
+  storage::declare_storage_params(params, options.s3);
 }
 
 ReadResult load_input(const InputOptions& options) {
-  const storage::Location location = storage::parse_location(options.input);
-  const storage::LocalCopy local = storage::fetch(location, [](int64_t done, int64_t total) {
-    report_progress("download", done, total, "bytes");
+  const storage::Location location = storage::parse_location(options.input, options.s3);
+  const storage::LocalCopy local = storage::fetch(location, [sink = options.progress](int64_t done, int64_t total) {
+    report_progress(sink, "download", done, total, "bytes");
   });
   return read_fetched_input(options, location, local.path());
 }
@@ -50,6 +50,7 @@ ReadResult read_fetched_input(const InputOptions& options, const storage::Locati
   read_options.on_bad_row = parse_bad_row_option(options.on_bad_row);
   read_options.threads = static_cast<unsigned>(options.threads);
   read_options.source_name = location.text();  // not the temporary copy of a remote input
+  read_options.progress = options.progress;
   ReadResult result = read_transactions(local_path, schema, read_options);
   if (options.fingerprint) result.report.sha256 = sha256_file_hex(local_path);
   return result;

@@ -384,6 +384,7 @@ struct ParsePlan {
   std::vector<FieldPositions> layouts;  // one per accepted field count
   bool keep_spans = false;
   std::atomic<uint64_t>* parsed_bytes = nullptr;  // across chunks, for progress reports
+  ProgressSink* progress = nullptr;
 };
 
 // Records between two progress reports of one chunk parser.
@@ -420,7 +421,8 @@ class ChunkParser {
       if (out_.rows_read % progress_every_records == 0 && plan_.parsed_bytes != nullptr) {
         const uint64_t done = plan_.parsed_bytes->fetch_add(pos - reported) + (pos - reported);
         reported = pos;
-        report_progress("parse", static_cast<int64_t>(done), static_cast<int64_t>(data.size()), "bytes");
+        report_progress(plan_.progress, "parse", static_cast<int64_t>(done), static_cast<int64_t>(data.size()),
+                        "bytes");
       }
     }
     out_.stopped_at = pos;
@@ -929,6 +931,7 @@ ReadResult parse_transactions(std::string_view data, const std::string& source, 
   plan.keep_spans = options.on_bad_row.policy == BadRowPolicy::quarantine;
   std::atomic<uint64_t> parsed_bytes{0};
   plan.parsed_bytes = &parsed_bytes;
+  plan.progress = options.progress;
   const Header header = resolve_header(data, start, schema, source, plan);
   if (header.data_start >= data.size()) {
     throw_input(fmt::format("'{}' has a header but no data rows", source), "expected at least one transaction row");

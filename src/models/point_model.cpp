@@ -19,8 +19,8 @@ double log_score(double spend) { return std::log1p(std::max(0.0, spend)); }
 
 }  // namespace
 
-FitReport PointModel::fit(const Dataset& train, const Dataset& valid, uint64_t seed) {
-  FitReport report = fit_point(train, valid, seed);
+FitReport PointModel::fit(const Dataset& train, const Dataset& valid, uint64_t seed, const FitContext& context) {
+  FitReport report = fit_point(train, valid, seed, context);
   const std::string what = fmt::format("{}: the predictive distribution", kind());
   require_distribution_rows(valid.has_target() ? valid.rows : 0, what);
   std::vector<double> score = predict_point(valid);

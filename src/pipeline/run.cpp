@@ -211,7 +211,8 @@ void declare_run_params(ParamSet& params, RunOptions& options) {
 namespace {
 
 // One run in progress: its options, log, directory and manifest, and one method per step. Each
-// step's method runs between the log's begin and end lines (run_step).
+// step's method runs between the log's begin and end lines (run_step); the log also receives the
+// progress of parsing and fitting.
 class Run {
  public:
   Run(const RunOptions& options, RunLog& log, storage::Location source)
@@ -227,6 +228,8 @@ class Run {
     manifest_["model"] = options.model;
     experiment_.input = options.input;
     experiment_.input.input = source_.text();
+    experiment_.input.progress = &log;
+    experiment_.progress = &log;
     experiment_.clean = options.clean;
     experiment_.features = options.features;
     experiment_.features.as_of.reset();
@@ -288,7 +291,7 @@ class Run {
   void train(const Splits& splits, const PreparedData& data) {
     std::unique_ptr<models::Model> model;
     const TrainOutcome t = fit_and_evaluate(options_.model, options_.model_flags, true, splits, experiment_, model);
-    save_trained_model(bundle_dir(), *model, t, splits, experiment_, options_.model_flags, data.input_sha256);
+    save_trained_model(location(bundle_dir()), *model, t, splits, experiment_, options_.model_flags, data.input_sha256);
     for (const auto& m : t.metrics) metrics_[m.name] = eval::metrics_to_json(m.metrics);
     for (const auto& warning : t.fit.warnings) log_.note("WARNING: " + warning);
     RunLog::Counts counts{{"model", options_.model}, {"fit", fmt::format("{:.2f} s", t.fit_seconds)}};
@@ -298,9 +301,9 @@ class Run {
 
   // 5. the bundle as saved (checksums verified) on the validation month, with its charts.
   storage::LoadedBundle evaluate(const Splits& splits) {
-    storage::LoadedBundle loaded = storage::load_bundle_at(storage::parse_location(bundle_dir()));
+    storage::LoadedBundle loaded = storage::load_bundle_at(location(bundle_dir()));
     const EvaluateOutcome evaluated =
-        evaluate_dataset(loaded, splits.valid, experiment_.levels, (dir_ / "plots").string());
+        evaluate_dataset(loaded, splits.valid, experiment_.levels, location((dir_ / "plots").string()));
     metrics_["evaluation"] = eval::metrics_to_json(evaluated.metrics);
     metrics_["evaluation_set"] = splits.description;
     log_.end_step({{"customers", thousands(evaluated.metrics.n)},
@@ -380,6 +383,7 @@ class Run {
 
  private:
   std::string bundle_dir() const { return (dir_ / storage::run_bundle_dir).string(); }
+  storage::Location location(const std::string& text) const { return storage::parse_location(text, options_.input.s3); }
 
   struct RemoveIncomplete {
     fs::path dir;
@@ -404,7 +408,7 @@ class Run {
 
 // The source location: --source, else WORK/transactions.csv, which must then exist.
 storage::Location run_source(const RunOptions& options) {
-  if (!options.input.input.empty()) return storage::parse_location(options.input.input);
+  if (!options.input.input.empty()) return storage::parse_location(options.input.input, options.input.s3);
   const std::string path = (fs::path(options.work) / "transactions.csv").string();
   if (!fs::exists(path)) {
     throw_input(fmt::format("no --source given and the default '{}' does not exist", path),
@@ -412,19 +416,16 @@ storage::Location run_source(const RunOptions& options) {
                             "72000 --months 4 --start 2019-06 --out {}",
                             path));
   }
-  return storage::parse_location(path);
+  return storage::parse_location(path, options.input.s3);
 }
 
 }  // namespace
 
 RunOutcome run_pipeline(const RunOptions& options, RunLog& log) {
   const storage::Location source = run_source(options);
-  const storage::Location artifacts = storage::parse_location(options.artifacts.empty() ? options.work : options.artifacts);
+  const storage::Location artifacts =
+      storage::parse_location(options.artifacts.empty() ? options.work : options.artifacts, options.input.s3);
   models::make_model(options.model);  // an unknown model fails before any work
-  struct RestoreSink {
-    ProgressSink* sink;
-    ~RestoreSink() { set_progress_sink(sink); }
-  } restore{set_progress_sink(&log)};
 
   Run run(options, log, source);
   const storage::LocalCopy local = run_step(log, "fetch", [&] { return run.fetch(); });

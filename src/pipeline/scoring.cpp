@@ -35,7 +35,7 @@ void declare_partial_window_param(ParamSet& params, bool& allow) {
 }
 
 PredictOutcome predict_customers(const PredictOptions& options) {
-  const storage::LoadedBundle bundle = storage::load_bundle(options.model);
+  const storage::LoadedBundle bundle = storage::load_bundle(storage::parse_location(options.model, options.input.s3));
   ExperimentOptions settings = bundle_settings(bundle.info);
   settings.input = options.input;
   return score_customers(bundle, prepare_data(settings.input, settings.clean), options);
@@ -167,16 +167,16 @@ PredictOutcome score_customers(const storage::LoadedBundle& bundle, const Prepar
   outcome.scores = score_data(bundle, data, options);
   outcome.predictions_path = options.out;
   outcome.segments_path = options.segments.empty() ? default_segments_path(options.out) : options.segments;
-  storage::write_text(storage::parse_location(options.out), predictions_csv(outcome.scores));
-  storage::write_text(storage::parse_location(outcome.segments_path), segments_json(outcome.scores));
+  storage::write_text(storage::parse_location(options.out, options.input.s3), predictions_csv(outcome.scores));
+  storage::write_text(storage::parse_location(outcome.segments_path, options.input.s3), segments_json(outcome.scores));
   return outcome;
 }
 
-std::string query_customer(const std::string& predictions_path, const std::string& customer, bool json) {
-  const storage::LocalCopy local = storage::fetch(storage::parse_location(predictions_path));
+std::string query_customer(const storage::Location& predictions, const std::string& customer, bool json) {
+  const storage::LocalCopy local = storage::fetch(predictions);
   const io::CsvDocument doc = io::read_csv(local.path());
   if (doc.header.empty() || doc.header[0] != "customer_id") {
-    throw_input(fmt::format("'{}' is not a cltv predictions file (its first column is not customer_id)", predictions_path),
+    throw_input(fmt::format("'{}' is not a cltv predictions file (its first column is not customer_id)", predictions.text()),
                 "give the --out of cltv predict");
   }
   for (const auto& row : doc.rows) {
@@ -190,7 +190,7 @@ std::string query_customer(const std::string& predictions_path, const std::strin
     for (size_t i = 0; i < doc.header.size(); ++i) text += fmt::format("{}: {}\n", doc.header[i], row[i]);
     return text;
   }
-  throw_input(fmt::format("customer '{}' is not in '{}' ({} customers)", customer, predictions_path, doc.rows.size()),
+  throw_input(fmt::format("customer '{}' is not in '{}' ({} customers)", customer, predictions.text(), doc.rows.size()),
               "check the id as written in the input (for example 17850, not 17850.0)");
 }
 

@@ -212,7 +212,7 @@ TrainOutcome fit_and_evaluate(const std::string& model_name, const ModelFlags& f
   outcome.model = model_name;
   outcome.split_description = splits.description;
   const auto start = std::chrono::steady_clock::now();
-  outcome.fit = fitted->fit(splits.train, splits.valid, static_cast<uint64_t>(options.split.seed));
+  outcome.fit = fitted->fit(splits.train, splits.valid, static_cast<uint64_t>(options.split.seed), {options.progress});
   outcome.fit_seconds = seconds_since(start);
   outcome.metrics.push_back({"train", score_set(*fitted, splits.train, options.levels, "train")});
   if (splits.valid.rows > 0) outcome.metrics.push_back({"valid", score_set(*fitted, splits.valid, options.levels, "valid")});
@@ -223,18 +223,19 @@ TrainOutcome fit_and_evaluate(const std::string& model_name, const ModelFlags& f
 TrainOutcome train_model(const ExperimentOptions& options, const std::string& model_name, const ModelFlags& flags,
                          const std::string& out) {
   models::make_model(model_name);  // unknown names and unwritable destinations fail before any work
-  storage::check_bundle_destination(out);
+  const storage::Location destination = storage::parse_location(out, options.input.s3);
+  storage::check_bundle_destination(destination);
   const PreparedData data = prepare_data(options.input, options.clean);
   ExperimentOptions resolved = options_for_model(options, model_name);
   const Splits splits = make_splits(data, resolved.features, resolved.split, false);
   resolved.levels = resolve_level_cuts(options, splits.level_spend);
   std::unique_ptr<models::Model> model;
   TrainOutcome outcome = fit_and_evaluate(model_name, flags, true, splits, resolved, model);
-  save_trained_model(out, *model, outcome, splits, resolved, flags, data.input_sha256);
+  save_trained_model(destination, *model, outcome, splits, resolved, flags, data.input_sha256);
   return outcome;
 }
 
-void save_trained_model(const std::string& out, const models::Model& model, const TrainOutcome& outcome,
+void save_trained_model(const storage::Location& out, const models::Model& model, const TrainOutcome& outcome,
                         const Splits& splits, const ExperimentOptions& options, const ModelFlags& flags,
                         const std::string& input_sha256) {
   ordered_json pipeline = options_json(options);
@@ -289,30 +290,32 @@ std::vector<TrainOutcome> compare_models(const ExperimentOptions& options, const
 }
 
 EvaluateOutcome evaluate_model(const EvaluateOptions& options) {
-  const storage::LoadedBundle bundle = storage::load_bundle(options.model);
+  const storage::LoadedBundle bundle = storage::load_bundle(storage::parse_location(options.model, options.input.s3));
   ExperimentOptions settings = bundle_settings(bundle.info);
   settings.input = options.input;
   const PreparedData data = prepare_data(settings.input, settings.clean);
   const std::string warning = check_unit_coverage(data, settings.features, *options.as_of, options.allow_unit_mismatch);
   const models::Dataset set = make_target_dataset(data, settings.features, *options.as_of, "--as-of");
   storage::check_feature_contract(bundle.info, set.feature_names);
-  EvaluateOutcome outcome = evaluate_dataset(bundle, set, settings.levels, options.plots_dir);
+  std::optional<storage::Location> plots;
+  if (!options.plots_dir.empty()) plots = storage::parse_location(options.plots_dir, options.input.s3);
+  EvaluateOutcome outcome = evaluate_dataset(bundle, set, settings.levels, plots);
   outcome.as_of = format_date(*options.as_of);
   outcome.warning = warning;
   return outcome;
 }
 
 EvaluateOutcome evaluate_dataset(const storage::LoadedBundle& bundle, const models::Dataset& set,
-                                 const eval::LevelCuts& levels, const std::string& plots_dir) {
+                                 const eval::LevelCuts& levels, const std::optional<storage::Location>& plots) {
   EvaluateOutcome outcome;
   outcome.model_kind = bundle.info.model_kind;
   const models::Prediction p = bundle.model->predict(set, horizon_cuts(levels, set.horizon_months));
   outcome.metrics = score_prediction(*bundle.model, p, set, levels, "evaluation");
-  if (!plots_dir.empty()) {
-    const storage::OutputStaging plots(plots_dir);
-    std::filesystem::create_directories(plots.path());
-    plot_evaluation(set, p, levels, outcome.metrics, plots.path());
-    plots.publish();
+  if (plots) {
+    const storage::OutputStaging staging(*plots);
+    std::filesystem::create_directories(staging.path());
+    plot_evaluation(set, p, levels, outcome.metrics, staging.path());
+    staging.publish();
   }
   return outcome;
 }

@@ -260,13 +260,14 @@ std::shared_ptr<const ServedRun> load_served_run(const ServeSources& sources) {
   auto run = std::make_shared<ServedRun>();
   run->location = sources.model;
   run->loaded_at = std::chrono::system_clock::now();
-  run->files = storage::load_run(storage::resolve_run_location(sources.model));
-  run->bundle = storage::load_bundle_at(storage::parse_location((fs::path(run->files.dir) / storage::run_bundle_dir).string()));
+  run->files = storage::load_run(storage::resolve_run_location(storage::parse_location(sources.model, sources.input.s3)));
+  run->bundle = storage::load_bundle_at(
+      storage::parse_location((fs::path(run->files.dir) / storage::run_bundle_dir).string(), sources.input.s3));
   run->schema = pipeline::bundle_settings(run->bundle.info).input.schema;
   if (sources.predictions.empty()) {
     run->predictions = PredictionTable::parse(read_run_file(run->files, "predictions.csv"), "predictions.csv");
   } else {
-    const storage::LocalCopy local = storage::fetch(storage::parse_location(sources.predictions));
+    const storage::LocalCopy local = storage::fetch(storage::parse_location(sources.predictions, sources.input.s3));
     run->predictions = PredictionTable::parse(io::read_whole_file(local.path()), sources.predictions);
   }
   run->segments = read_run_json(run->files, "segments.json");

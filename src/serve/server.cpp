@@ -396,7 +396,7 @@ void Server::serve() {
   std::exception_ptr failure;
   std::thread loader([&] {
     try {
-      const storage::Location pointer = storage::parse_location(s.options.sources.model);
+      const storage::Location pointer = storage::parse_location(s.options.sources.model, s.options.sources.input.s3);
       if (pointer.name() == storage::latest_pointer_name) s.pointed_run = storage::read_latest_pointer(pointer);
       s.set_run(load_served_run(s.options.sources));
       s.event({{"event", "loaded"}, {"run", current()->name()}});
@@ -433,7 +433,7 @@ std::shared_ptr<const ServedRun> Server::current() const { return state_->curren
 
 bool Server::reload_if_moved() {
   State& s = *state_;
-  const storage::Location pointer = storage::parse_location(s.options.sources.model);
+  const storage::Location pointer = storage::parse_location(s.options.sources.model, s.options.sources.input.s3);
   if (pointer.name() != storage::latest_pointer_name) return false;
   std::string named;
   try {

@@ -1,5 +1,6 @@
 // AWS credentials and region resolution: the environment first, then the shared credentials and
-// config files (INI), in the order the AWS CLI documents. Secret values never reach a message.
+// config files (INI), in the order the AWS CLI documents. Secret values never reach a message. And
+// the endpoint settings from the environment.
 #include <fmt/format.h>
 #include <pwd.h>
 #include <unistd.h>
@@ -146,6 +147,12 @@ std::string resolve_aws_region() {
                  "use a name such as eu-west-1 in AWS_REGION or the profile's region setting");
   }
   return region;
+}
+
+S3Options s3_options_from_environment() {
+  S3Options options;
+  options.endpoint = environment("AWS_ENDPOINT_URL");
+  return options;
 }
 
 }  // namespace cltv::storage

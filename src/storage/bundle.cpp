@@ -218,7 +218,7 @@ std::string read_latest_pointer(const Location& location) {
   const std::string hint = "a LATEST pointer is a small file holding one run name, such as 20191001T000000Z; "
                            "run cltv run again to rewrite it";
   if (location.is_remote()) {
-    const std::optional<int64_t> size = S3Client(s3_settings()).size_of(location.bucket, location.key);
+    const std::optional<int64_t> size = s3_client(location).size_of(location.bucket, location.key);
     if (!size) throw_io(fmt::format("'{}' does not exist", location.text()), "check the path");
     if (static_cast<uint64_t>(*size) > max_bytes) {
       throw_model(fmt::format("'{}' is not a LATEST pointer: it is too large", location.text()), hint);
@@ -242,20 +242,18 @@ std::string read_latest_pointer(const Location& location) {
   return std::string(run);
 }
 
-void check_bundle_destination(const std::string& location) {
-  const Location parsed = parse_location(location);
-  if (!parsed.is_remote()) bundle_target(parsed.path);
+void check_bundle_destination(const Location& location) {
+  if (!location.is_remote()) bundle_target(location.path);
 }
 
-void save_bundle(const std::string& location, const models::Model& model, BundleInfo info,
+void save_bundle(const Location& location, const models::Model& model, BundleInfo info,
                  const std::function<void(const std::string& dir)>& write_extra) {
   const OutputStaging output(location);
   save_bundle_directory(output.path(), model, std::move(info), write_extra);
   output.publish();
 }
 
-Location resolve_bundle_location(const std::string& text) {
-  Location location = parse_location(text);
+Location resolve_bundle_location(Location location) {
   if (location.name() == latest_pointer_name) location = location.parent().child(read_latest_pointer(location));
   refuse_incomplete_run(location);
   if (location.name() != run_bundle_dir && exists(location.child(fmt::format("{}/{}", run_bundle_dir, manifest_file_name)))) {
@@ -264,8 +262,8 @@ Location resolve_bundle_location(const std::string& text) {
   return location;
 }
 
-LoadedBundle load_bundle(const std::string& location_text) {
-  return load_bundle_at(resolve_bundle_location(location_text));
+LoadedBundle load_bundle(const Location& location) {
+  return load_bundle_at(resolve_bundle_location(location));
 }
 
 LoadedBundle load_bundle_at(const Location& location) {

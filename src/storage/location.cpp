@@ -1,5 +1,5 @@
-// Locations: parsing, the process-wide S3 settings, and fetching and storing files and small
-// texts on local disk or S3.
+// Locations: parsing, the --s3-endpoint flag, and fetching and storing files and small texts on
+// local disk or S3 (with each location's own S3 settings).
 #include "cltv/storage/location.h"
 
 #include <fmt/format.h>
@@ -81,11 +81,42 @@ std::string file_identity(const Location& location) {
   return "path:" + (error ? location.path : absolute.lexically_normal().string());
 }
 
+// TEXT as a location without S3 settings.
+Location parse_text(std::string_view text) {
+  Location location;
+  if (text.empty()) throw_config("empty location", "give a path, file:///path or s3://bucket/key");
+  if (text.starts_with("s3://")) {
+    const std::string_view rest = text.substr(5);
+    const size_t slash = rest.find('/');
+    location.kind = Location::Kind::s3;
+    location.bucket = std::string(rest.substr(0, slash));
+    location.key = slash == std::string_view::npos ? std::string() : std::string(rest.substr(slash + 1));
+    if (location.bucket.empty()) {
+      throw_config(fmt::format("'{}' has no bucket name", text), "write s3://BUCKET/KEY");
+    }
+    return location;
+  }
+  if (text.starts_with("file://")) {
+    location.path = std::string(text.substr(7));
+    if (location.path.empty() || location.path.front() != '/') {
+      throw_config(fmt::format("'{}' is not an absolute file URI", text), "write file:///absolute/path, or a plain path");
+    }
+    return location;
+  }
+  const size_t scheme_end = text.find("://");
+  if (scheme_end != std::string_view::npos) {
+    throw_config(fmt::format("unsupported location scheme '{}' in '{}'", text.substr(0, scheme_end), text),
+                 "supported: local paths, file:///path and s3://bucket/key (S3-compatible stores via --s3-endpoint)");
+  }
+  location.path = std::string(text);
+  return location;
+}
+
 }  // namespace
 
 void check_distinct_paths(const std::vector<ParamSet::NamedPath>& paths) {
   std::vector<std::string> identities;
-  for (const auto& p : paths) identities.push_back(file_identity(parse_location(p.location)));
+  for (const auto& p : paths) identities.push_back(file_identity(parse_text(p.location)));
   for (size_t i = 0; i < paths.size(); ++i) {
     for (size_t j = i + 1; j < paths.size(); ++j) {
       if (identities[i] != identities[j]) continue;
@@ -143,52 +174,29 @@ Location Location::parent() const {
   return p;
 }
 
-Location parse_location(std::string_view text) {
-  Location location;
-  if (text.empty()) throw_config("empty location", "give a path, file:///path or s3://bucket/key");
-  if (text.starts_with("s3://")) {
-    const std::string_view rest = text.substr(5);
-    const size_t slash = rest.find('/');
-    location.kind = Location::Kind::s3;
-    location.bucket = std::string(rest.substr(0, slash));
-    location.key = slash == std::string_view::npos ? std::string() : std::string(rest.substr(slash + 1));
-    if (location.bucket.empty()) {
-      throw_config(fmt::format("'{}' has no bucket name", text), "write s3://BUCKET/KEY");
-    }
-    return location;
-  }
-  if (text.starts_with("file://")) {
-    location.path = std::string(text.substr(7));
-    if (location.path.empty() || location.path.front() != '/') {
-      throw_config(fmt::format("'{}' is not an absolute file URI", text), "write file:///absolute/path, or a plain path");
-    }
-    return location;
-  }
-  const size_t scheme_end = text.find("://");
-  if (scheme_end != std::string_view::npos) {
-    throw_config(fmt::format("unsupported location scheme '{}' in '{}'", text.substr(0, scheme_end), text),
-                 "supported: local paths, file:///path and s3://bucket/key (S3-compatible stores via --s3-endpoint)");
-  }
-  location.path = std::string(text);
+Location parse_location(std::string_view text, const S3Options& settings) {
+  Location location = parse_text(text);
+  if (location.is_remote()) location.s3 = std::make_shared<const S3Options>(settings);
   return location;
 }
 
-S3Options& s3_settings() {
-  static S3Options settings;
-  return settings;
-}
-
-void declare_storage_params(ParamSet& params) {
+void declare_storage_params(ParamSet& params, S3Options& settings) {
+  settings = s3_options_from_environment();
   params.add_custom({"s3-endpoint", "URL",
                      "S3-compatible endpoint for s3:// locations, with path-style addressing (default: "
                      "AWS_ENDPOINT_URL, else AWS)",
-                     "", false, false, [](const std::string& text) {
+                     "", false, false, [&settings](const std::string& text) {
                        if (!text.starts_with("http://") && !text.starts_with("https://")) {
                          throw_config(fmt::format("--s3-endpoint '{}' is not an http(s) URL", mask_url_userinfo(text)),
                                       "for example --s3-endpoint http://127.0.0.1:4568");
                        }
-                       s3_settings().endpoint = text;
+                       settings.endpoint = text;
                      }});
+}
+
+S3Client s3_client(const Location& location) {
+  if (location.s3 == nullptr) throw_internal(fmt::format("'{}' has no S3 settings", location.text()));
+  return S3Client(*location.s3);
 }
 
 TemporaryDirectory::TemporaryDirectory() {
@@ -235,7 +243,7 @@ void fetch_to(const Location& location, const std::string& local_path, const Byt
     return;
   }
   require_object_key(location);
-  S3Client(s3_settings()).download(location.bucket, location.key, local_path, progress);
+  s3_client(location).download(location.bucket, location.key, local_path, progress);
 }
 
 void store(const std::string& source, const Location& destination, const ByteProgress& progress) {
@@ -244,13 +252,13 @@ void store(const std::string& source, const Location& destination, const BytePro
     return;
   }
   require_object_key(destination);
-  S3Client(s3_settings()).upload(source, destination.bucket, destination.key, progress);
+  s3_client(destination).upload(source, destination.bucket, destination.key, progress);
 }
 
 std::string read_text(const Location& location) {
   if (!location.is_remote()) return io::read_whole_file(location.path);
   require_object_key(location);
-  return S3Client(s3_settings()).get_text(location.bucket, location.key);
+  return s3_client(location).get_text(location.bucket, location.key);
 }
 
 void write_text(const Location& location, std::string_view text) {
@@ -260,12 +268,12 @@ void write_text(const Location& location, std::string_view text) {
     return;
   }
   require_object_key(location);
-  S3Client(s3_settings()).put_text(location.bucket, location.key, text);
+  s3_client(location).put_text(location.bucket, location.key, text);
 }
 
 bool exists(const Location& location) {
   if (!location.is_remote()) return fs::exists(location.path);
-  return S3Client(s3_settings()).size_of(location.bucket, location.key).has_value();
+  return s3_client(location).size_of(location.bucket, location.key).has_value();
 }
 
 void store_directory(const std::string& local_dir, const Location& destination, const std::string& last_file,
@@ -290,7 +298,7 @@ void store_directory(const std::string& local_dir, const Location& destination, 
   }
 }
 
-OutputStaging::OutputStaging(const std::string& location_text) : location_(parse_location(location_text)) {
+OutputStaging::OutputStaging(Location location) : location_(std::move(location)) {
   if (!location_.is_remote()) {
     path_ = location_.path;
     return;

@@ -52,8 +52,7 @@ void refuse_incomplete_run(const Location& location) {
   }
 }
 
-Location resolve_run_location(const std::string& text) {
-  Location location = parse_location(text);
+Location resolve_run_location(Location location) {
   if (location.name() == latest_pointer_name) location = location.parent().child(read_latest_pointer(location));
   refuse_incomplete_run(location);
   return location;

@@ -430,10 +430,6 @@ struct S3Client::Impl {
 
   explicit Impl(S3Options client_options) : options(std::move(client_options)) {
     std::string base = options.endpoint;
-    if (base.empty()) {
-      const char* variable = std::getenv("AWS_ENDPOINT_URL");
-      if (variable != nullptr) base = variable;
-    }
     while (!base.empty() && base.back() == '/') base.pop_back();
     if (!base.empty() && !base.starts_with("http://") && !base.starts_with("https://")) {
       throw_config(fmt::format("S3 endpoint '{}' is not an http:// or https:// URL", mask_url_userinfo(base)),

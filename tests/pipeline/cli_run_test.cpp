@@ -1,5 +1,6 @@
 // End-to-end tests of `cltv run` on local storage: the run directory and its manifest, publishing
-// with LATEST, predicting from LATEST, config files, logs, and failures that leave LATEST alone.
+// with LATEST, predicting from LATEST, config files, logs (two runs in one process each telling
+// their own), and failures that leave LATEST alone.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -7,9 +8,11 @@
 #include <signal.h>
 
 #include <chrono>
+#include <future>
 #include <sstream>
 #include <thread>
 
+#include "cltv/pipeline/run.h"
 #include "cltv/sha256.h"
 #include "support/test_support.h"
 
@@ -205,6 +208,35 @@ TEST_F(RunCli, JsonLogAndQuiet) {
   ASSERT_EQ(quiet.exit_code, 0) << quiet.err;
   EXPECT_EQ(quiet.out, "");
   EXPECT_EQ(quiet.err, "");
+}
+
+// A quiet run log that keeps the progress it is told.
+class RecordingLog : public pipeline::RunLog {
+ public:
+  RecordingLog() : RunLog(Mode::quiet, 8) {}
+  void update(std::string_view task, int64_t done, int64_t total, std::string_view unit) override {
+    progress.update(task, done, total, unit);
+  }
+  test::RecordingSink progress;
+};
+
+// Two runs at once in one process (as a server holds them): each log hears its own fit's rounds.
+TEST_F(RunCli, ConcurrentRunsInOneProcessTellTheirOwnLog) {
+  auto run_in_process = [](const std::string& work, int rounds, RecordingLog& log) {
+    pipeline::RunOptions options;
+    ParamSet params;
+    pipeline::declare_run_params(params, options);
+    const std::vector<std::string> args =
+        run_args(work, {"--model", "xgboost", "--rounds", std::to_string(rounds), "--threads", "1"});
+    for (size_t i = 1; i + 1 < args.size(); i += 2) params.set(args[i].substr(2), args[i + 1]);  // flag, value
+    pipeline::run_pipeline(options, log);
+  };
+  RecordingLog first, second;
+  auto other = std::async(std::launch::async, [&] { run_in_process(dir_->path("work-p1"), 3, first); });
+  run_in_process(dir_->path("work-p2"), 4, second);
+  other.get();
+  EXPECT_EQ(first.progress.lines("boosting"), test::progress_lines("boosting", 3, "rounds"));
+  EXPECT_EQ(second.progress.lines("boosting"), test::progress_lines("boosting", 4, "rounds"));
 }
 
 TEST_F(RunCli, ThreeMonthsValidateOnCustomersOfTheLatestMonth) {

@@ -144,18 +144,10 @@ class KillServerOnUpload : public pipeline::RunLog {
 TEST_F(S3Run, ServerStoppedWhilePublishingLeavesLatestOnThePreviousRun) {
   CLTV_PRIVATE_S3_SERVER(server);
   const test::ScopedEnv credentials = test::s3rver_credentials();
-  storage::S3Options& settings = storage::s3_settings();
-  const storage::S3Options saved = settings;
-  settings.endpoint = server.endpoint();
-  settings.max_attempts = 3;
-  settings.initial_backoff_seconds = 0.05;
-  struct Restore {
-    storage::S3Options& settings;
-    storage::S3Options saved;
-    ~Restore() { settings = saved; }
-  } restore{settings, saved};
-
   pipeline::RunOptions options;
+  options.input.s3.endpoint = server.endpoint();
+  options.input.s3.max_attempts = 3;
+  options.input.s3.initial_backoff_seconds = 0.05;
   options.input.input = data_;
   options.input.schema = "lpoint";
   options.input.on_bad_row = "skip";

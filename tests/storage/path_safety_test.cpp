@@ -19,6 +19,9 @@ namespace {
 namespace fs = std::filesystem;
 using Paths = std::vector<ParamSet::NamedPath>;
 
+// check_bundle_destination of the location TEXT.
+void check_destination(const std::string& text) { check_bundle_destination(parse_location(text, {})); }
+
 std::string distinct_paths_error(const Paths& paths) {
   std::string message;
   EXPECT_EQ(test::error_kind_of([&] { check_distinct_paths(paths); }, &message), ErrorKind::config);
@@ -75,22 +78,22 @@ TEST(RegularFiles, FifosDirectoriesAndDevicesAreRefusedBeforeOpening) {
   std::string message;
   EXPECT_EQ(test::error_kind_of([&] { io::require_regular_file(fifo, fifo); }, &message), ErrorKind::input);
   EXPECT_NE(message.find("FIFO"), std::string::npos) << message;
-  EXPECT_EQ(test::error_kind_of([&] { fetch(parse_location(fifo)); }), ErrorKind::input);
+  EXPECT_EQ(test::error_kind_of([&] { fetch(parse_location(fifo, {})); }), ErrorKind::input);
   EXPECT_EQ(test::error_kind_of([&] { io::read_whole_file(fifo); }), ErrorKind::input);
-  EXPECT_EQ(test::error_kind_of([&] { fetch(parse_location(dir.path(""))); }), ErrorKind::input);
-  EXPECT_EQ(test::error_kind_of([&] { fetch(parse_location("/dev/null")); }), ErrorKind::input);
-  EXPECT_EQ(test::error_kind_of([&] { fetch(parse_location(dir.path("missing.csv"))); }), ErrorKind::io);
+  EXPECT_EQ(test::error_kind_of([&] { fetch(parse_location(dir.path(""), {})); }), ErrorKind::input);
+  EXPECT_EQ(test::error_kind_of([&] { fetch(parse_location("/dev/null", {})); }), ErrorKind::input);
+  EXPECT_EQ(test::error_kind_of([&] { fetch(parse_location(dir.path("missing.csv"), {})); }), ErrorKind::io);
 }
 
 TEST(S3Locations, ALocationWithoutAKeyIsNotAFile) {
   for (const char* text : {"s3://bucket", "s3://bucket/", "s3://bucket/exports/"}) {
     std::string message;
-    EXPECT_EQ(test::error_kind_of([&] { fetch(parse_location(text)); }, &message), ErrorKind::config) << text;
+    EXPECT_EQ(test::error_kind_of([&] { fetch(parse_location(text, {})); }, &message), ErrorKind::config) << text;
     EXPECT_NE(message.find("names a bucket or a folder, not a file"), std::string::npos) << message;
-    EXPECT_EQ(test::error_kind_of([&] { read_text(parse_location(text)); }), ErrorKind::config);
-    EXPECT_EQ(test::error_kind_of([&] { write_text(parse_location(text), "x"); }), ErrorKind::config);
+    EXPECT_EQ(test::error_kind_of([&] { read_text(parse_location(text, {})); }), ErrorKind::config);
+    EXPECT_EQ(test::error_kind_of([&] { write_text(parse_location(text, {}), "x"); }), ErrorKind::config);
   }
-  EXPECT_EQ(parse_location("s3://bucket").text(), "s3://bucket");
+  EXPECT_EQ(parse_location("s3://bucket", {}).text(), "s3://bucket");
 }
 
 TEST(EndpointUrls, UserInformationIsMasked) {
@@ -102,13 +105,13 @@ TEST(EndpointUrls, UserInformationIsMasked) {
 
 TEST(BundleDestination, OnlyANewOrEmptyDirectoryOrACltvBundleMayBeReplaced) {
   const test::TempDir dir;
-  EXPECT_NO_THROW(check_bundle_destination(dir.path("new")));
+  EXPECT_NO_THROW(check_destination(dir.path("new")));
   fs::create_directory(dir.path("empty"));
-  EXPECT_NO_THROW(check_bundle_destination(dir.path("empty")));
+  EXPECT_NO_THROW(check_destination(dir.path("empty")));
 
   dir.write("thesis/thesis.txt", "precious\n");
   std::string message;
-  EXPECT_EQ(test::error_kind_of([&] { check_bundle_destination(dir.path("thesis/")); }, &message), ErrorKind::io);
+  EXPECT_EQ(test::error_kind_of([&] { check_destination(dir.path("thesis/")); }, &message), ErrorKind::io);
   EXPECT_NE(message.find("not a cltv model bundle (it holds 'thesis.txt')"), std::string::npos) << message;
   EXPECT_EQ(test::read_file(dir.path("thesis/thesis.txt")), "precious\n");
 
@@ -116,18 +119,18 @@ TEST(BundleDestination, OnlyANewOrEmptyDirectoryOrACltvBundleMayBeReplaced) {
   dir.write("bundle/model.json", "{}");
   dir.write("bundle/manifest.json",
             R"({"format_version": 1, "model_kind": "linear", "files": {"model.json": {"sha256": "", "bytes": 2}}})");
-  EXPECT_NO_THROW(check_bundle_destination(dir.path("bundle")));
+  EXPECT_NO_THROW(check_destination(dir.path("bundle")));
   dir.write("bundle/notes.txt", "mine\n");
-  EXPECT_EQ(test::error_kind_of([&] { check_bundle_destination(dir.path("bundle")); }), ErrorKind::io);
+  EXPECT_EQ(test::error_kind_of([&] { check_destination(dir.path("bundle")); }), ErrorKind::io);
   // A manifest.json of something else.
   dir.write("other/manifest.json", R"({"name": "my-app"})");
-  EXPECT_EQ(test::error_kind_of([&] { check_bundle_destination(dir.path("other")); }), ErrorKind::io);
+  EXPECT_EQ(test::error_kind_of([&] { check_destination(dir.path("other")); }), ErrorKind::io);
 
   const fs::path previous = fs::current_path();
   fs::current_path(dir.path("empty"));
-  EXPECT_EQ(test::error_kind_of([&] { check_bundle_destination("."); }, &message), ErrorKind::config);
+  EXPECT_EQ(test::error_kind_of([&] { check_destination("."); }, &message), ErrorKind::config);
   EXPECT_NE(message.find("current directory"), std::string::npos) << message;
-  EXPECT_EQ(test::error_kind_of([&] { check_bundle_destination(".."); }), ErrorKind::config);
+  EXPECT_EQ(test::error_kind_of([&] { check_destination(".."); }), ErrorKind::config);
   fs::current_path(previous);
 }
 

@@ -1,4 +1,4 @@
-// Test helpers: shared data lookup, temporary directories, running the CLI.
+// Test helpers: shared data lookup, temporary directories, running the CLI, recording progress.
 #include "support/test_support.h"
 
 #include <fcntl.h>
@@ -51,6 +51,27 @@ std::string read_file(const std::string& path) {
   std::ostringstream out;
   out << in.rdbuf();
   return out.str();
+}
+
+void RecordingSink::update(std::string_view task, int64_t done, int64_t total, std::string_view unit) {
+  const std::lock_guard lock(mutex_);
+  updates_.emplace_back(task, std::string(task) + " " + std::to_string(done) + "/" + std::to_string(total) + " " +
+                                  std::string(unit));
+}
+
+std::vector<std::string> RecordingSink::lines(std::string_view task) const {
+  const std::lock_guard lock(mutex_);
+  std::vector<std::string> lines;
+  for (const auto& update : updates_) {
+    if (update.first == task) lines.push_back(update.second);
+  }
+  return lines;
+}
+
+std::vector<std::string> progress_lines(std::string_view task, int64_t total, std::string_view unit) {
+  RecordingSink sink;
+  for (int64_t done = 1; done <= total; ++done) sink.update(task, done, total, unit);
+  return sink.lines(task);
 }
 
 CliProcess::CliProcess(const std::vector<std::string>& args, const std::vector<std::string>& env) {

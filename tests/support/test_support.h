@@ -1,13 +1,16 @@
 // Shared test helpers: locating ../shared/data (skip when absent, fail under CI=true), temporary
-// directories, and running the cltv executable for end-to-end CLI tests.
+// directories, running the cltv executable for end-to-end CLI tests, and recording progress.
 #pragma once
 
 #include <gtest/gtest.h>
 
 #include "cltv/error.h"
+#include "cltv/progress.h"
 
 #include <filesystem>
+#include <mutex>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace cltv::test {
@@ -63,6 +66,21 @@ class CliProcess {
 CliResult run_cli(const std::vector<std::string>& args, const std::vector<std::string>& env = {});
 
 std::string read_file(const std::string& path);
+
+// A progress sink that keeps every update it is told, from any thread.
+class RecordingSink : public ProgressSink {
+ public:
+  void update(std::string_view task, int64_t done, int64_t total, std::string_view unit) override;
+  // "TASK DONE/TOTAL UNIT" of each update of TASK, in the order told.
+  std::vector<std::string> lines(std::string_view task) const;
+
+ private:
+  mutable std::mutex mutex_;
+  std::vector<std::pair<std::string, std::string>> updates_;  // task, line
+};
+
+// The lines of a RecordingSink told that TASK did 1, 2, ... TOTAL of TOTAL UNITs.
+std::vector<std::string> progress_lines(std::string_view task, int64_t total, std::string_view unit);
 
 // The kind of the cltv::Error ACTION throws (its message into MESSAGE when given); a test failure
 // when it throws none.

@@ -1,5 +1,5 @@
 // The input parameters every data-reading command shares (--input, --schema, --on-bad-row,
-// --threads), declared once, and the load step they drive.
+// --threads, --s3-endpoint), declared once, and the load step they drive.
 #pragma once
 
 #include <cstdint>
@@ -7,6 +7,7 @@
 
 #include "cltv/io/reader.h"
 #include "cltv/params.h"
+#include "cltv/progress.h"
 #include "cltv/storage/location.h"
 
 namespace cltv::io {
@@ -16,7 +17,10 @@ struct InputOptions {
   std::string schema;
   std::string on_bad_row;
   int64_t threads = 0;
+  // The S3 settings of the input and of every other location the command names (--s3-endpoint).
+  storage::S3Options s3;
   bool fingerprint = false;  // also compute the file's SHA-256 (ReadReport::sha256); not a flag
+  ProgressSink* progress = nullptr;  // where the download and parsing report progress; not a flag
 };
 
 void declare_input_params(ParamSet& params, InputOptions& options);

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "cltv/io/schema.h"
+#include "cltv/progress.h"
 #include "cltv/table.h"
 
 namespace cltv::io {
@@ -27,6 +28,7 @@ struct ReadOptions {
   BadRowOption on_bad_row;
   unsigned threads = 0;     // 0: the CPUs available (cltv::resolve_threads)
   std::string source_name;  // what messages and the report call the input (default: its path)
+  ProgressSink* progress = nullptr;  // told the bytes parsed so far (nullptr: nobody)
 };
 
 // One malformed row: `file:line: column 'x': reason (got "...")`.

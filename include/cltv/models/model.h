@@ -11,6 +11,7 @@
 
 #include "cltv/models/distribution.h"
 #include "cltv/params.h"
+#include "cltv/progress.h"
 
 namespace cltv::models {
 
@@ -87,6 +88,11 @@ struct Explanation {
   std::vector<Contribution> top;  // the TOP largest by absolute value, largest first
 };
 
+// What a fit is given besides its data: where it reports its epochs or rounds (nullptr: nowhere).
+struct FitContext {
+  ProgressSink* progress = nullptr;
+};
+
 class Model {
  public:
   virtual ~Model() = default;
@@ -97,7 +103,8 @@ class Model {
   virtual void declare_params(ParamSet& params) = 0;
   // Fits on TRAIN; VALID (may have zero rows) drives early stopping where the model has it.
   // Throws cltv::Error(model) on degenerate input or divergence.
-  virtual FitReport fit(const Dataset& train, const Dataset& valid, uint64_t seed) = 0;
+  virtual FitReport fit(const Dataset& train, const Dataset& valid, uint64_t seed, const FitContext& context) = 0;
+  FitReport fit(const Dataset& train, const Dataset& valid, uint64_t seed) { return fit(train, valid, seed, {}); }
   // Point predictions and predictive distributions, with the level probabilities at HORIZON_CUTS
   // (spend-level cut points over the horizon, increasing; none: a single level).
   virtual Prediction predict(const Dataset& data, std::span<const double> horizon_cuts) const = 0;

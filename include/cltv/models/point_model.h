@@ -16,13 +16,13 @@ class PointModel : public Model {
  public:
   // Fits the point model, then measures its distribution on VALID; throws model error when VALID
   // has fewer than ResidualTable::min_rows rows (or buyers).
-  FitReport fit(const Dataset& train, const Dataset& valid, uint64_t seed) final;
+  FitReport fit(const Dataset& train, const Dataset& valid, uint64_t seed, const FitContext& context) final;
   Prediction predict(const Dataset& data, std::span<const double> horizon_cuts) const final;
   void save(const std::string& dir) const final;
   void load(const std::string& dir) final;
 
  protected:
-  virtual FitReport fit_point(const Dataset& train, const Dataset& valid, uint64_t seed) = 0;
+  virtual FitReport fit_point(const Dataset& train, const Dataset& valid, uint64_t seed, const FitContext& context) = 0;
   // Spend over the horizon, in money, >= 0.
   virtual std::vector<double> predict_point(const Dataset& data) const = 0;
   virtual void save_point(const std::string& dir) const = 0;

@@ -21,7 +21,9 @@
 namespace cltv::pipeline {
 
 struct RunOptions {
-  io::InputOptions input;           // input.input is the source location; default WORK/transactions.csv
+  // input.input is the source location (default WORK/transactions.csv); input.s3 the S3 settings of
+  // every location, artifacts included.
+  io::InputOptions input;
   features::CleanOptions clean;
   features::FeatureOptions features;  // as_of: the first day scored (default: the month after the data)
   eval::LevelCuts levels;
@@ -44,6 +46,7 @@ struct RunOutcome {
   std::string latest;     // ARTIFACTS/models/LATEST
 };
 
+// Runs the job, telling LOG its steps and the progress of the download, parsing, fitting and upload.
 RunOutcome run_pipeline(const RunOptions& options, RunLog& log);
 
 }  // namespace cltv::pipeline

@@ -17,7 +17,7 @@ namespace cltv::pipeline {
 
 struct PredictOptions {
   std::string model;  // bundle location (see storage::resolve_bundle_location)
-  io::InputOptions input;
+  io::InputOptions input;  // input.s3: also the S3 settings of model, out and segments
   std::optional<int64_t> as_of;  // default: default_as_of (after the last complete month)
   std::string out;
   std::string segments;            // segment summary JSON; default: OUT with .segments.json
@@ -82,8 +82,9 @@ std::string segments_json(const ScoredCustomers& scores, size_t first = 0, size_
 // What the command prints; WITH_PATHS adds where the files went.
 std::string scoring_summary_text(const PredictOutcome& outcome, bool with_paths = true);
 
-// The row of CUSTOMER in a predictions file, as "column: value" lines or JSON (numbers as numbers,
-// customer_id always a string, empty fields null). Unknown customers are an input error.
-std::string query_customer(const std::string& predictions_path, const std::string& customer, bool json);
+// The row of CUSTOMER in the predictions file at PREDICTIONS, as "column: value" lines or JSON
+// (numbers as numbers, customer_id always a string, empty fields null). Unknown customers are an
+// input error.
+std::string query_customer(const storage::Location& predictions, const std::string& customer, bool json);
 
 }  // namespace cltv::pipeline

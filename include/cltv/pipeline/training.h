@@ -28,6 +28,7 @@ struct ExperimentOptions {
   features::FeatureOptions features;
   SplitOptions split;
   eval::LevelCuts levels;
+  ProgressSink* progress = nullptr;  // where fitting reports its epochs or rounds; not a flag
 };
 
 // Declares the flags of ExperimentOptions on PARAMS.
@@ -61,13 +62,13 @@ TrainOutcome fit_and_evaluate(const std::string& model_name, const ModelFlags& f
                               std::unique_ptr<models::Model>& fitted);
 
 // `cltv train`: prepare, split, fit, evaluate, then save the bundle (with learning-curve charts) to
-// OUT. Returns the outcome for printing.
+// the location OUT (with options.input's S3 settings). Returns the outcome for printing.
 TrainOutcome train_model(const ExperimentOptions& options, const std::string& model_name, const ModelFlags& flags,
                          const std::string& out);
 
-// Saves MODEL, fitted on SPLITS by fit_and_evaluate, as a bundle at the location OUT with its
-// settings, metrics and learning-curve chart.
-void save_trained_model(const std::string& out, const models::Model& model, const TrainOutcome& outcome,
+// Saves MODEL, fitted on SPLITS by fit_and_evaluate, as a bundle at OUT with its settings, metrics and
+// learning-curve chart.
+void save_trained_model(const storage::Location& out, const models::Model& model, const TrainOutcome& outcome,
                         const Splits& splits, const ExperimentOptions& options, const ModelFlags& flags,
                         const std::string& input_sha256);
 
@@ -91,12 +92,13 @@ struct EvaluateOutcome {
 };
 
 // `cltv evaluate`: scores the window at as-of with a trained bundle and compares with the actual
-// spend of its target period; writes the predicted-vs-actual and decile charts to plots_dir.
+// spend of its target period; writes the predicted-vs-actual and decile charts to plots_dir. The
+// locations use options.input's S3 settings.
 EvaluateOutcome evaluate_model(const EvaluateOptions& options);
 // Scores SET (which has targets) with BUNDLE: metrics, and the predicted-vs-actual and decile
-// charts in the location PLOTS_DIR (none when empty).
+// charts in the directory PLOTS (none when absent).
 EvaluateOutcome evaluate_dataset(const storage::LoadedBundle& bundle, const models::Dataset& set,
-                                 const eval::LevelCuts& levels, const std::string& plots_dir);
+                                 const eval::LevelCuts& levels, const std::optional<storage::Location>& plots);
 
 // The cleaning, feature (with the model's unit columns) and level settings a bundle was trained
 // with, so evaluation and scoring build exactly the same features.

@@ -82,7 +82,7 @@ struct ServedRun {
 struct ServeSources {
   std::string model;        // run directory or LATEST pointer (local or s3://)
   std::string predictions;  // another predictions file of the run's model (default: the run's)
-  io::InputOptions input;   // transactions the run scored; input empty: none
+  io::InputOptions input;   // transactions the run scored (input empty: none); input.s3: of every location
 };
 
 // Loads and verifies the run SOURCES names (see storage::resolve_run_location), as of now.

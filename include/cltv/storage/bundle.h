@@ -36,23 +36,23 @@ struct BundleInfo {
 // Saves MODEL and INFO into the directory LOCATION (replacing a previous bundle there) atomically;
 // remote locations get the files first and the manifest last. WRITE_EXTRA, when given, adds files
 // (charts) to the bundle directory before the manifest checksums everything.
-void save_bundle(const std::string& location, const models::Model& model, BundleInfo info,
+void save_bundle(const Location& location, const models::Model& model, BundleInfo info,
                  const std::function<void(const std::string& dir)>& write_extra = {});
 
 // Throws unless a bundle may be written at LOCATION: a local directory must be new, empty or a cltv
 // bundle (whose manifest lists everything in it), never the current directory. Lets commands
 // refuse before any work; save_bundle checks again.
-void check_bundle_destination(const std::string& location);
+void check_bundle_destination(const Location& location);
 
 struct LoadedBundle {
   BundleInfo info;
   std::unique_ptr<models::Model> model;
 };
 
-// Where the bundle named by TEXT is: a bundle directory; a run directory (its bundle/); or a LATEST
+// Where the bundle LOCATION names is: a bundle directory; a run directory (its bundle/); or a LATEST
 // pointer (the run it names, beside it). Locally or on S3. A pointer must be a small regular file
 // holding one run name (its content is never shown); an incomplete run is refused.
-Location resolve_bundle_location(const std::string& text);
+Location resolve_bundle_location(Location location);
 
 // The run named by the LATEST pointer at LOCATION: a small regular file (never a link) holding one
 // run name on one line; anything else is a model error that does not show the content.
@@ -61,7 +61,7 @@ std::string read_latest_pointer(const Location& location);
 // Loads and verifies the bundle at LOCATION (see resolve_bundle_location; remote bundles are
 // downloaded to a temporary directory first): refuses a missing or altered file, a checksum
 // mismatch, or a newer format version, with a model error saying which.
-LoadedBundle load_bundle(const std::string& location);
+LoadedBundle load_bundle(const Location& location);
 // The same for the bundle directory at exactly LOCATION (no pointer, run or completeness check):
 // for a run loading the bundle it has just written.
 LoadedBundle load_bundle_at(const Location& location);

@@ -1,6 +1,8 @@
 // Storage locations: local paths, file:// URIs and s3://bucket/key URIs, accepted wherever a
 // command reads or writes. Remote inputs are fetched to temporary local copies; remote outputs are
-// written locally first, then stored, so nothing half-written is ever visible.
+// written locally first, then stored, so nothing half-written is ever visible. An s3:// location
+// carries its S3 settings (endpoint, retries...): nothing is process-wide, so locations of two
+// stores can be used side by side in one process.
 #pragma once
 
 #include <memory>
@@ -20,6 +22,7 @@ struct Location {
   std::string path;    // local
   std::string bucket;  // s3
   std::string key;     // s3, without a leading '/'
+  std::shared_ptr<const S3Options> s3;  // s3: the settings every operation on it uses; null when local
 
   bool is_remote() const { return kind != Kind::local; }
   std::string text() const;  // a local path, or s3://bucket/key
@@ -30,8 +33,9 @@ struct Location {
   Location parent() const;
 };
 
-// Parses TEXT; unsupported schemes are a config error listing the supported ones.
-Location parse_location(std::string_view text);
+// Parses TEXT; unsupported schemes are a config error listing the supported ones. An s3://
+// location keeps SETTINGS (and passes them on to its children and parent).
+Location parse_location(std::string_view text, const S3Options& settings);
 
 // Throws a config error naming both flags when two of PATHS name the same file and at least one of
 // them is an output (after resolving file:// URIs and symbolic links; hard links are one file), so
@@ -41,10 +45,12 @@ void check_distinct_paths(const std::vector<ParamSet::NamedPath>& paths);
 // URL with any user information ("user:password@") replaced by "***@", for messages.
 std::string mask_url_userinfo(std::string_view url);
 
-// Declares --s3-endpoint on PARAMS: the S3-compatible endpoint every location in this process uses.
-void declare_storage_params(ParamSet& params);
-// The S3 settings in effect (endpoint from --s3-endpoint, else AWS_ENDPOINT_URL, else AWS).
-S3Options& s3_settings();
+// Declares --s3-endpoint on PARAMS, stored in SETTINGS: the S3-compatible endpoint of the command's
+// s3:// locations. SETTINGS start as s3_options_from_environment() (AWS_ENDPOINT_URL, else AWS).
+void declare_storage_params(ParamSet& params, S3Options& settings);
+
+// A client with the settings of the s3:// LOCATION (internal error for a local one).
+S3Client s3_client(const Location& location);
 
 // A fresh private temporary directory (TMPDIR respected), removed with everything in it when this
 // goes away.
@@ -97,7 +103,7 @@ void store_directory(const std::string& local_dir, const Location& destination,
 // whose content publish() stores at the location (a file, or a directory with store_directory).
 class OutputStaging {
  public:
-  explicit OutputStaging(const std::string& location_text);
+  explicit OutputStaging(Location location);
   const std::string& path() const { return path_; }
   const Location& location() const { return location_; }
   void publish() const;

@@ -13,9 +13,9 @@ namespace cltv::storage {
 // A model error when LOCATION is inside an incomplete run ("<run>.incomplete").
 void refuse_incomplete_run(const Location& location);
 
-// The run named by TEXT: a run directory, or a LATEST pointer (the run it names, beside it); local
+// The run LOCATION names: a run directory, or a LATEST pointer (the run it names, beside it); local
 // or S3. An incomplete run is refused.
-Location resolve_run_location(const std::string& text);
+Location resolve_run_location(Location location);
 
 // A run brought local and verified.
 struct LocalRun {

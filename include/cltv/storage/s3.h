@@ -15,8 +15,8 @@ namespace cltv::storage {
 
 struct S3Options {
   // Endpoint override for S3-compatible stores (path-style addressing), e.g.
-  // "http://127.0.0.1:4568". Empty: AWS_ENDPOINT_URL if set, else AWS itself
-  // (https://BUCKET.s3.REGION.amazonaws.com, virtual-hosted style).
+  // "http://127.0.0.1:4568". Empty: AWS itself (https://BUCKET.s3.REGION.amazonaws.com,
+  // virtual-hosted style).
   std::string endpoint;
   int max_attempts = 5;                  // per request, counting the first
   double initial_backoff_seconds = 0.5;  // doubled after each failed attempt, capped at 8 s
@@ -26,6 +26,9 @@ struct S3Options {
   long connect_timeout_seconds = 10;
   long stall_timeout_seconds = 30;  // abort a transfer slower than 1 KiB/s for this long
 };
+
+// The default settings with the endpoint of AWS_ENDPOINT_URL (none when it is unset), read now.
+S3Options s3_options_from_environment();
 
 // Bytes done and total (total 0 when unknown).
 using ByteProgress = std::function<void(int64_t done, int64_t total)>;

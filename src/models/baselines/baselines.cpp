@@ -41,7 +41,9 @@ class NaiveModel final : public PointModel {
  public:
   std::string kind() const override { return "naive"; }
   void declare_params(ParamSet&) override {}
-  FitReport fit_point(const Dataset&, const Dataset&, uint64_t) override { return {{}, "none", 0, {}}; }
+  FitReport fit_point(const Dataset&, const Dataset&, uint64_t, const FitContext&) override {
+    return {{}, "none", 0, {}};
+  }
   std::vector<double> predict_point(const Dataset& data) const override {
     if (data.feature_months <= 0 || data.window_amount.size() != data.rows) {
       throw_internal("naive model needs the window amount and the number of feature months");
@@ -60,7 +62,7 @@ class MedianModel final : public PointModel {
  public:
   std::string kind() const override { return "median"; }
   void declare_params(ParamSet&) override {}
-  FitReport fit_point(const Dataset& train, const Dataset&, uint64_t) override {
+  FitReport fit_point(const Dataset& train, const Dataset&, uint64_t, const FitContext&) override {
     require_target(train, "median");
     std::vector<double> values(train.target_amount);
     const size_t mid = values.size() / 2;
@@ -91,7 +93,7 @@ class LinearModel final : public PointModel {
                       "linear: L2 penalty on the standardised coefficients (intercept not penalised)");
   }
 
-  FitReport fit_point(const Dataset& train, const Dataset& valid, uint64_t) override {
+  FitReport fit_point(const Dataset& train, const Dataset& valid, uint64_t, const FitContext&) override {
     require_target(train, "linear");
     const size_t n = train.rows, d = train.cols;
     if (n < 2) throw_model("linear: training needs at least 2 rows");

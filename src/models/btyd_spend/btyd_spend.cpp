@@ -39,7 +39,7 @@ class BtydSpendModel final : public Model {
                       "L2 penalty on the purchase and spend models' parameters (lifetimes' penalizer_coef)");
   }
 
-  FitReport fit(const Dataset& train, const Dataset&, uint64_t) override {
+  FitReport fit(const Dataset& train, const Dataset&, uint64_t, const FitContext&) override {
     const btyd::RfmTable rfm = fitting_rfm(train);
     btyd::validate_rfm(rfm, "training history");
     btyd::FitOptions options;

@@ -129,7 +129,7 @@ class MlpModel final : public PointModel {
                    "epoch's weights (0: off)");
   }
 
-  FitReport fit_point(const Dataset& train, const Dataset& valid, uint64_t seed) override {
+  FitReport fit_point(const Dataset& train, const Dataset& valid, uint64_t seed, const FitContext& context) override {
     check_features(train, "training");
     const std::vector<double>& train_target = checked_target(train, "training");
     if (train.rows < kMinTrainRows) {
@@ -164,6 +164,7 @@ class MlpModel final : public PointModel {
     settings.loss = {mlp::parse_loss(loss_, "--loss"), static_cast<float>(huber_delta_)};
     settings.learning_rate = learning_rate_;
     settings.patience = patience_;
+    settings.progress = context.progress;
     mlp::Layout layout(cols, hidden_);
     mlp::TrainedNetwork trained = mlp::train_network(layout, settings, scaled_train.rows(), scaled_valid.rows(), seed);
 

@@ -112,7 +112,7 @@ TrainedNetwork train_network(const Layout& layout, const TrainSettings& settings
       if (!std::isfinite(point.valid_loss)) diverged(epoch, "validation", point.valid_loss);
     }
     result.curve.push_back(point);
-    report_progress("training", epoch, settings.epochs, "epochs");
+    report_progress(settings.progress, "training", epoch, settings.epochs, "epochs");
     if (!early_stopping) continue;
     if (point.valid_loss < best_valid) {
       best_valid = point.valid_loss;

@@ -17,6 +17,7 @@ struct TrainSettings {
   LossFunction<float> loss;
   double learning_rate = 1e-3;
   int64_t patience = 0;  // epochs without a better validation loss before stopping; 0: off
+  ProgressSink* progress = nullptr;  // told each epoch done
 };
 
 // Scaled rows: row-major features, rows STRIDE floats apart (the inputs padded with zeros to

@@ -132,7 +132,7 @@ class HurdleModel final : public Model {
                       "objective of the spend-if-buying regressor on the buyers' log1p(spend)");
   }
 
-  FitReport fit(const Dataset& train, const Dataset& valid, uint64_t seed) override {
+  FitReport fit(const Dataset& train, const Dataset& valid, uint64_t seed, const FitContext& context) override {
     const size_t buyers = check_fit_input(train, valid);
     const bool has_valid = valid.rows > 0;
 
@@ -171,15 +171,17 @@ class HurdleModel final : public Model {
     std::vector<xgb::TrainedBooster> buy, spend;
     for (int64_t bag = 0; bag < bags_; ++bag) {
       const uint64_t bag_seed = seed + static_cast<uint64_t>(bag) * 7919;
-      buy.push_back(xgb::train_booster(tree_, buy_task, buy_train, buy_valid.get(), bag_seed));
-      spend.push_back(xgb::train_booster(tree_, spend_task, spend_train, spend_valid.get(), bag_seed));
+      buy.push_back(xgb::train_booster(tree_, buy_task, buy_train, buy_valid.get(), bag_seed, context.progress));
+      spend.push_back(xgb::train_booster(tree_, spend_task, spend_train, spend_valid.get(), bag_seed, context.progress));
     }
     buy_boosters_ = boosters_of(buy);
     spend_boosters_ = boosters_of(spend);
     cols_ = train.cols;
     feature_names_ = train.feature_names;
     measure_distribution(valid);
-    if (variant_.refit && refit_ == "all" && has_valid) refit_all(joined(train, valid), buy_task, spend_task, buy, spend, seed);
+    if (variant_.refit && refit_ == "all" && has_valid) {
+      refit_all(joined(train, valid), buy_task, spend_task, buy, spend, seed, context.progress);
+    }
     spend_best_rounds_ = spend.front().best_rounds;
     report_ = FitReport{};
     report_.curve = std::move(buy.front().curve);
@@ -306,16 +308,16 @@ class HurdleModel final : public Model {
   }
 
   // Both parts of every bag boosted again on ALL (training and validation rows) for the rounds
-  // early stopping chose; the calibration measured before stays.
+  // early stopping chose, each round told to PROGRESS; the calibration measured before stays.
   void refit_all(const Dataset& all, const xgb::BoosterTask& buy_task, const xgb::BoosterTask& spend_task,
                  const std::vector<xgb::TrainedBooster>& buy, const std::vector<xgb::TrainedBooster>& spend,
-                 uint64_t seed) {
+                 uint64_t seed, ProgressSink* progress) {
     const std::vector<double> labels = buy_labels(all);
     const BuyerRows all_buyers = buyer_rows(all);
     for (size_t bag = 0; bag < buy.size(); ++bag) {
       const uint64_t bag_seed = seed + bag * 7919;
-      buy_boosters_[bag] = refit(buy_task, all, labels, buy[bag].best_rounds, bag_seed);
-      spend_boosters_[bag] = refit(spend_task, all, all_buyers, spend[bag].best_rounds, bag_seed);
+      buy_boosters_[bag] = refit(buy_task, all, labels, buy[bag].best_rounds, bag_seed, progress);
+      spend_boosters_[bag] = refit(spend_task, all, all_buyers, spend[bag].best_rounds, bag_seed, progress);
     }
   }
 
@@ -376,24 +378,25 @@ class HurdleModel final : public Model {
   }
 
   // TASK boosted ROUNDS rounds on ROWS (features of DATA_FEATURES' shape) and LABELS, without early
-  // stopping.
+  // stopping, each round told to PROGRESS.
   xgb::Booster refit(const xgb::BoosterTask& task, const Dataset& data, const std::vector<double>& labels, int rounds,
-                     uint64_t seed) const {
+                     uint64_t seed, ProgressSink* progress) const {
     xgb::DMatrix matrix(data.features.data(), data.rows, data.cols, threads());
     matrix.set_labels(labels);
-    return refit_on(task, matrix, rounds, seed);
+    return refit_on(task, matrix, rounds, seed, progress);
   }
   xgb::Booster refit(const xgb::BoosterTask& task, const Dataset& data, const BuyerRows& buyers, int rounds,
-                     uint64_t seed) const {
+                     uint64_t seed, ProgressSink* progress) const {
     xgb::DMatrix matrix(buyers.features.data(), buyers.log_spend.size(), data.cols, threads());
     matrix.set_labels(buyers.log_spend);
-    return refit_on(task, matrix, rounds, seed);
+    return refit_on(task, matrix, rounds, seed, progress);
   }
-  xgb::Booster refit_on(const xgb::BoosterTask& task, const xgb::DMatrix& matrix, int rounds, uint64_t seed) const {
+  xgb::Booster refit_on(const xgb::BoosterTask& task, const xgb::DMatrix& matrix, int rounds, uint64_t seed,
+                        ProgressSink* progress) const {
     xgb::TreeParams fixed = tree_;
     fixed.rounds = std::max(1, rounds);
     fixed.early_stopping_rounds = 0;
-    return xgb::train_booster(fixed, task, matrix, nullptr, seed).booster;
+    return xgb::train_booster(fixed, task, matrix, nullptr, seed, progress).booster;
   }
 
   Variant variant_;

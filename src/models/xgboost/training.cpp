@@ -113,7 +113,7 @@ void TreeParams::from_json(const nlohmann::json& json) {
 }
 
 TrainedBooster train_booster(const TreeParams& params, const BoosterTask& task, const DMatrix& train,
-                             const DMatrix* valid, uint64_t seed) {
+                             const DMatrix* valid, uint64_t seed, ProgressSink* progress) {
   Booster booster(train, valid);
   const std::string threads = std::to_string(params.nthread());
   const std::vector<std::pair<std::string, std::string>> settings = {
@@ -147,7 +147,7 @@ TrainedBooster train_booster(const TreeParams& params, const BoosterTask& task, 
     point.train_loss = parse_metric(line, "train");
     point.valid_loss = valid != nullptr ? parse_metric(line, "valid") : std::numeric_limits<double>::quiet_NaN();
     curve.push_back(point);
-    report_progress("boosting", point.step, params.rounds, "rounds");
+    report_progress(progress, "boosting", point.step, params.rounds, "rounds");
     if (!std::isfinite(point.train_loss)) {
       throw_model(fmt::format("{} diverged: training {} is {} after round {}", task.objective, task.eval_metric,
                               point.train_loss, point.step),

@@ -52,10 +52,11 @@ struct TrainedBooster {
   int best_rounds = 0;
 };
 
-// Boosts up to params.rounds rounds; with VALID (not null) and early stopping enabled, stops once
-// the validation metric has not improved for early_stopping_rounds rounds and keeps the best.
+// Boosts up to params.rounds rounds, telling PROGRESS (when not null) each round done; with VALID
+// (not null) and early stopping enabled, stops once the validation metric has not improved for
+// early_stopping_rounds rounds and keeps the best.
 TrainedBooster train_booster(const TreeParams& params, const BoosterTask& task, const DMatrix& train,
-                             const DMatrix* valid, uint64_t seed);
+                             const DMatrix* valid, uint64_t seed, ProgressSink* progress);
 
 // The metric value of SET ("train" or "valid") in an XGBoost evaluation line.
 double parse_metric(std::string_view eval_line, std::string_view set);

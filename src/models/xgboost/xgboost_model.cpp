@@ -44,7 +44,7 @@ class XgboostModel final : public PointModel {
                       "variance power p of reg:tweedie (1: Poisson-like, 2: gamma-like)");
   }
 
-  FitReport fit_point(const Dataset& train, const Dataset& valid, uint64_t seed) override {
+  FitReport fit_point(const Dataset& train, const Dataset& valid, uint64_t seed, const FitContext& context) override {
     xgb::check_features(train, "training");
     const std::vector<double>& train_target = target_of(train, "training");
     xgb::check_min_rows(train.rows, kMinTrainRows, "xgboost training data");
@@ -78,7 +78,7 @@ class XgboostModel final : public PointModel {
       task.eval_metric = "mae";
       task.base_score = objective_ == "reg:absoluteerror" ? median(train_target) : xgb::mean(train_target);
     }
-    xgb::TrainedBooster trained = xgb::train_booster(tree_, task, train_matrix, valid_matrix.get(), seed);
+    xgb::TrainedBooster trained = xgb::train_booster(tree_, task, train_matrix, valid_matrix.get(), seed, context.progress);
 
     cols_ = train.cols;
     feature_names_ = train.feature_names;

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <future>
 #include <limits>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -155,6 +156,20 @@ TEST(MlpModel, EarlyStoppingKeepsTheBestEpochsWeights) {
   ASSERT_GT(report.curve.back().valid_loss - at_best, 1e-3);
   // The kept weights are the best epoch's: their validation loss is the best one, not the last.
   EXPECT_NEAR(mae_log1p(model->predict(valid), valid), at_best, 1e-5);
+}
+
+// Two fits at once, each given its own sink: each sink hears every epoch of its fit and nothing of
+// the other's.
+TEST(MlpModel, ConcurrentFitsReportEachEpochToTheirOwnSinkOnly) {
+  const Dataset train = linear_data(128, 1, 2.0, 2.0, -1.0);
+  auto three = mlp_with({{"epochs", "3"}, {"batch-size", "64"}});
+  auto four = mlp_with({{"epochs", "4"}, {"batch-size", "64"}});
+  test::RecordingSink first, second;
+  auto other = std::async(std::launch::async, [&] { three->fit(train, calibration_rows(), 1, {&first}); });
+  four->fit(train, calibration_rows(), 1, {&second});
+  other.get();
+  EXPECT_EQ(first.lines("training"), test::progress_lines("training", 3, "epochs"));
+  EXPECT_EQ(second.lines("training"), test::progress_lines("training", 4, "epochs"));
 }
 
 TEST(MlpModel, BadParameterValuesAreConfigErrors) {

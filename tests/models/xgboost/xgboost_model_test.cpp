@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <fstream>
+#include <future>
 #include <map>
 #include <set>
 
@@ -115,6 +116,19 @@ TEST(XgboostModel, EarlyStoppingKeepsTheBestRoundBeforeTheCap) {
   // The kept model is the best round's: its validation MAE on log1p is the curve's minimum.
   const Prediction prediction = model->predict(buyers_valid_set().data);
   EXPECT_NEAR(mae_log1p(prediction.spend, buyers_valid_set().data.target_log1p), best->valid_loss, 1e-4);
+}
+
+// Two fits at once, each given its own sink: each sink hears every round of its fit and nothing of
+// the other's.
+TEST(XgboostModel, ConcurrentFitsReportEachRoundToTheirOwnSinkOnly) {
+  auto three = xgboost_with({{"rounds", "3"}, {"early-stopping-rounds", "0"}});
+  auto five = xgboost_with({{"rounds", "5"}, {"early-stopping-rounds", "0"}});
+  test::RecordingSink first, second;
+  auto other = std::async(std::launch::async, [&] { three->fit(train_set().data, valid_set().data, 7, {&first}); });
+  five->fit(train_set().data, valid_set().data, 7, {&second});
+  other.get();
+  EXPECT_EQ(first.lines("boosting"), test::progress_lines("boosting", 3, "rounds"));
+  EXPECT_EQ(second.lines("boosting"), test::progress_lines("boosting", 5, "rounds"));
 }
 
 TEST(XgboostModel, WithoutValidationRowsTheDistributionCannotBeMeasured) {
