@@ -48,7 +48,8 @@ constexpr std::array builtin_schemas = {
                  "amount": "buy_am", "quantity": "buy_ct"},
       "date_formats": ["%Y%m%d"],
       "time_formats": ["%H:%M:%S", "%H:%M"],
-      "level_cuts": [100000, 250000, 500000, 800000, 1500000]
+      "level_cuts": [100000, 250000, 500000, 800000, 1500000],
+      "currency": "KRW"
     })"},
     BuiltinSchema{"online-retail", R"({
       "description": "UCI Online Retail invoices: InvoiceNo, StockCode, Description, Quantity, InvoiceDate, UnitPrice, CustomerID, Country; amount = Quantity x UnitPrice",
@@ -59,7 +60,8 @@ constexpr std::array builtin_schemas = {
                  "price": "UnitPrice"},
       "date_formats": ["%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%m/%d/%Y %H:%M", "%m/%d/%Y %H:%M:%S"],
       "customer_strip_decimal_zero": true,
-      "returns": {"basket_prefix": "C"}
+      "returns": {"basket_prefix": "C"},
+      "currency": "GBP"
     })"},
     BuiltinSchema{"cdnow", R"({
       "description": "CDNOW purchases, whitespace separated: id yyyymmdd qty amount, or id sample_id yyyymmdd qty amount",
@@ -70,7 +72,8 @@ constexpr std::array builtin_schemas = {
       "fields": {"customer": "customer_id", "date": "date", "quantity": "quantity",
                  "amount": "amount"},
       "date_formats": ["%Y%m%d"],
-      "default_unit": "all"
+      "default_unit": "all",
+      "currency": "USD"
     })"},
 };
 
@@ -97,7 +100,7 @@ Schema schema_from_json(const std::string& json_text, const std::string& origin)
   static const std::vector<std::string> known_keys = {
       "name",   "description",  "delimiter",    "decimal",      "header",
       "layouts", "fields",      "date_formats", "time_formats",
-      "customer_strip_decimal_zero", "default_unit", "returns", "level_cuts"};
+      "customer_strip_decimal_zero", "default_unit", "returns", "level_cuts", "currency"};
   for (const auto& item : doc.items()) {
     const std::string& key = item.key();
     if (std::find(known_keys.begin(), known_keys.end(), key) == known_keys.end()) {
@@ -222,6 +225,7 @@ Schema schema_from_json(const std::string& json_text, const std::string& origin)
     if (returns.contains("basket_prefix")) schema.returns.basket_prefix = get_string(returns, "basket_prefix", "returns.");
   }
   if (doc.contains("level_cuts")) schema.level_cuts = level_cuts_of(doc.at("level_cuts"), origin);
+  if (doc.contains("currency")) schema.currency = get_string(doc, "currency", "");
 
   // Consistency checks.
   if (schema.customer.empty()) throw_config(fmt::format("{}: 'fields.customer' is required", origin));

@@ -12,6 +12,7 @@
 #include "cltv/error.h"
 #include "cltv/io/atomic_file.h"
 #include "cltv/io/csv.h"
+#include "cltv/io/schema.h"
 #include "cltv/pipeline/training.h"
 #include "cltv/storage/location.h"
 #include "cltv/time.h"
@@ -131,6 +132,17 @@ CustomerDetail score_input(const storage::LoadedBundle& bundle, const io::InputO
   return detail;
 }
 
+// The currency of the schema NAME (a built-in name or a JSON file); empty when it names none or
+// cannot be read now (a schema file moved since training).
+std::string schema_currency(const std::string& name) {
+  if (name.empty()) return {};
+  try {
+    return io::resolve_schema(name).currency;
+  } catch (const Error&) {
+    return {};
+  }
+}
+
 nlohmann::ordered_json run_info(const ServedRun& run) {
   const nlohmann::ordered_json& m = run.files.manifest;
   const nlohmann::ordered_json inspect = read_run_json(run.files, "inspect.json");
@@ -149,6 +161,8 @@ nlohmann::ordered_json run_info(const ServedRun& run) {
                     {"last_month", months.empty() ? "" : months.back().value("month", "")}};
   info["customers"] = run.predictions.rows();
   info["level_cuts"] = run.segments.at("level_cuts");
+  const std::string currency = schema_currency(run.schema);
+  info["currency"] = currency.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(currency);
   info["metrics"] = metrics.value("evaluation", nlohmann::ordered_json::object());
   info["metrics"].erase("deciles");  // GET /v1/charts has them
   info["evaluation_set"] = metrics.value("evaluation_set", "");

@@ -83,6 +83,16 @@ TEST(Schema, InvalidSchemaFilesSayWhichKey) {
             std::string::npos);
 }
 
+TEST(Schema, CurrencyKey) {
+  const std::string base = R"("fields": {"customer": "c", "date": "d", "amount": "a"}, "date_formats": ["%Y"])";
+  EXPECT_EQ(schema_from_json("{" + base + "}", "s.json").currency, "");
+  EXPECT_EQ(schema_from_json(R"({"currency": "EUR", )" + base + "}", "s.json").currency, "EUR");
+  EXPECT_EQ(resolve_schema("lpoint").currency, "KRW");
+  EXPECT_EQ(resolve_schema("online-retail").currency, "GBP");
+  EXPECT_EQ(resolve_schema("cdnow").currency, "USD");
+  EXPECT_FALSE(config_error([&] { schema_from_json(R"({"currency": 3, )" + base + "}", "s.json"); }).empty());
+}
+
 TEST(Schema, LevelCutsKey) {
   const std::string base = R"("fields": {"customer": "c", "date": "d", "amount": "a"}, "date_formats": ["%Y"])";
   EXPECT_TRUE(schema_from_json("{" + base + "}", "s.json").level_cuts.empty());  // derived from the data

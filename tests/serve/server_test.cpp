@@ -164,7 +164,9 @@ TEST_F(ServeTest, ApiNeedsTheTokenWhichNeverAppearsInAnswersOrLogs) {
   EXPECT_EQ(res->status, 401);
   EXPECT_EQ(res->body.find(kToken), std::string::npos);
   auto client = server().client();
-  EXPECT_EQ(get_json(client, "/v1/run")["run"], published().first_run);
+  const json run = get_json(client, "/v1/run");
+  EXPECT_EQ(run["run"], published().first_run);
+  EXPECT_EQ(run["currency"], "KRW");  // the lpoint schema's
   EXPECT_EQ(server().log().find(kToken), std::string::npos);
 }
 

@@ -52,7 +52,8 @@ struct Schema {
   // Spend levels of the source's currency: lower bounds of levels 1, 2, ... in monthly spend.
   // Empty: cuts are derived from the training data.
   std::vector<double> level_cuts;
-
+  // The currency code of the amounts (e.g. "KRW"), shown beside money; empty when unknown.
+  std::string currency;
 
   // Names of the columns that must be present (for error messages and header checks).
   std::vector<std::string> required_columns() const;
