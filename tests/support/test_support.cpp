@@ -7,11 +7,11 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cstdlib>
 #include <fstream>
 #include <random>
 #include <sstream>
+#include <stdexcept>
 
 extern char** environ;
 
@@ -28,10 +28,10 @@ std::string shared_data(const std::string& relative) {
 }
 
 TempDir::TempDir() {
-  static std::atomic<int> counter{0};
-  const auto base = std::filesystem::temp_directory_path();
-  dir_ = base / ("cltv-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
-  std::filesystem::create_directories(dir_);
+  // mkdtemp: always a new, empty directory (a name from the pid could be one a killed test left).
+  std::string pattern = (std::filesystem::temp_directory_path() / "cltv-test-XXXXXX").string();
+  if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed for " + pattern);
+  dir_ = pattern;
 }
 
 TempDir::~TempDir() {
