@@ -82,7 +82,7 @@ void append_contributions(std::string& out, const ServedRun& run, size_t r) {
   out += list.dump();
 }
 
-// The at-risk rows of RUN that match LEVEL (or any, when negative) and the id PREFIX, in ORDER.
+// The rows of ORDER (at-risk rows) that match LEVEL (or any, when negative) and the id PREFIX.
 std::vector<uint32_t> matching_at_risk(const ServedRun& run, const std::vector<uint32_t>& order, int64_t level,
                                        std::string_view prefix) {
   const std::vector<double>* current = run.predictions.numbers("current_level");
@@ -175,8 +175,12 @@ ApiResponse segments_response(const ServedRun& run, const QueryParams& query) {
   const int64_t level = int_param(query, "level", -1, 0, levels - 1);
   const int64_t offset = int_param(query, "offset", 0, 0, INT32_MAX);
   const int64_t limit = int_param(query, "limit", kDefaultLimit, 1, kMaxLimit);
-  const std::vector<uint32_t> rows =
-      matching_at_risk(run, sort == "p_down" ? run.at_risk_by_p_down : run.at_risk, level, text_param(query, "q", ""));
+  const std::vector<uint32_t>& order = sort == "p_down" ? run.at_risk_by_p_down : run.at_risk;
+  const std::string prefix = text_param(query, "q", "");
+  // Unfiltered, the page is read from the run's order itself, not from a copy of it.
+  std::vector<uint32_t> filtered;
+  if (level >= 0 || !prefix.empty()) filtered = matching_at_risk(run, order, level, prefix);
+  const std::vector<uint32_t>& rows = level >= 0 || !prefix.empty() ? filtered : order;
 
   ordered_json head;
   head["customers"] = run.predictions.rows();

@@ -1,4 +1,4 @@
-// Loading a run for serving: predictions parsed into typed columns and indexed, segment and chart
+// Loading a run for serving: the predictions file kept as text with an index, segment and chart
 // data, the model, and with the input the scored features of every customer.
 #include "cltv/serve/served_run.h"
 
@@ -121,7 +121,8 @@ void index_history(CustomerDetail& detail, int64_t as_of) {
 
 CustomerDetail score_input(const storage::LoadedBundle& bundle, const io::InputOptions& input, int64_t as_of) {
   const pipeline::ExperimentOptions settings = pipeline::bundle_settings(bundle.info);
-  const pipeline::PreparedData data = pipeline::prepare_data(input, settings.clean);
+  // Read without the input's SHA-256, which scoring does not use (prepare_data computes it).
+  const pipeline::PreparedData data = pipeline::prepare_read(io::load_input(input), settings.clean);
   pipeline::PredictOptions options;
   options.as_of = as_of;
   CustomerDetail detail;

@@ -65,6 +65,16 @@ Published& published() {
   return p;
 }
 
+// Waits (up to 30 s) until CLIENT's server answers /readyz with 200.
+template <class Client>
+void wait_until_ready(Client& client) {
+  for (int i = 0; i < 600; ++i) {
+    const auto res = client.Get("/readyz");
+    if (res && res->status == 200) return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+}
+
 // A server on a free loopback port, serving in a background thread; its log lines kept.
 class RunningServer {
  public:
@@ -77,9 +87,7 @@ class RunningServer {
     port_ = server_->bind();
     thread_ = std::thread([this] { server_->serve(); });
     httplib::Client client("127.0.0.1", port_);
-    for (int i = 0; i < 600 && !(client.Get("/readyz") && client.Get("/readyz")->status == 200); ++i) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
+    wait_until_ready(client);
   }
   ~RunningServer() {
     server_->stop();
@@ -405,11 +413,7 @@ TEST(ServeProcess, AServerKilledAndStartedAgainGivesTheSameAnswers) {
     const int port = free_port();
     test::CliProcess server({"serve", "--model", run, "--listen", fmt::format("127.0.0.1:{}", port)});
     httplib::Client client("127.0.0.1", port);
-    auto ready = [&client] {
-      const auto res = client.Get("/readyz");
-      return res && res->status == 200;
-    };
-    for (int i = 0; i < 600 && !ready(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    wait_until_ready(client);
     const auto row = client.Get("/v1/customers/" + std::string(p.first_customer));
     const auto segments = client.Get("/v1/segments?limit=5");
     kill(server.pid(), SIGKILL);
@@ -438,11 +442,7 @@ TEST(ServeTls, HttpsWithACertificateAndKey) {
   httplib::SSLClient client("127.0.0.1", port);
   client.enable_server_certificate_verification(false);
   client.set_bearer_token_auth(kToken);
-  auto ready = [&client] {
-    const auto res = client.Get("/readyz");
-    return res && res->status == 200;
-  };
-  for (int i = 0; i < 600 && !ready(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  wait_until_ready(client);
   const auto run = client.Get("/v1/run");
   ASSERT_TRUE(run);
   EXPECT_EQ(json::parse(run->body)["run"], published().first_run);

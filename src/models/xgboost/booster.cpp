@@ -131,21 +131,14 @@ size_t Booster::feature_count() const {
   return static_cast<size_t>(count);
 }
 
-std::vector<double> Booster::predict(const DMatrix& data) const {
-  return predict_matrix(data, kPredictValue, 1);
-}
-
 std::vector<double> Booster::contributions(const DMatrix& data) const {
-  return predict_matrix(data, kPredictContributions, feature_count() + 1);
-}
-
-std::vector<double> Booster::predict_matrix(const DMatrix& data, int type, size_t per_row) const {
   const bst_ulong* shape = nullptr;
   bst_ulong dim = 0;
   const float* result = nullptr;
-  check(XGBoosterPredictFromDMatrix(handle_, data.handle(), predict_config(type).c_str(), &shape, &dim, &result),
+  check(XGBoosterPredictFromDMatrix(handle_, data.handle(), predict_config(kPredictContributions).c_str(), &shape,
+                                    &dim, &result),
         "XGBoosterPredictFromDMatrix");
-  return copy_scores(shape, dim, result, data.rows(), per_row, "XGBoosterPredictFromDMatrix");
+  return copy_scores(shape, dim, result, data.rows(), feature_count() + 1, "XGBoosterPredictFromDMatrix");
 }
 
 std::vector<double> Booster::predict_dense(const double* data, size_t rows, size_t cols) const {

@@ -53,9 +53,7 @@ class Booster {
   int boosted_rounds() const;
   size_t feature_count() const;
 
-  // Transformed predictions (response scale) of every tree, on a DMatrix or in place on
-  // row-major doubles.
-  std::vector<double> predict(const DMatrix& data) const;
+  // Transformed predictions (response scale) of every tree, in place on row-major doubles.
   std::vector<double> predict_dense(const double* data, size_t rows, size_t cols) const;
   // SHAP contributions (TreeSHAP) on the margin scale, before the objective's transformation:
   // DATA's rows x (feature_count() + 1) row-major, each row's last value the bias; a row's values
@@ -69,8 +67,6 @@ class Booster {
 
  private:
   Booster() = default;
-  // XGBoost's prediction of TYPE (its predict configuration's "type") on DATA, PER_ROW values a row.
-  std::vector<double> predict_matrix(const DMatrix& data, int type, size_t per_row) const;
   void* handle_ = nullptr;
 };
 

@@ -312,12 +312,16 @@ class HurdleModel final : public Model {
   void refit_all(const Dataset& all, const xgb::BoosterTask& buy_task, const xgb::BoosterTask& spend_task,
                  const std::vector<xgb::TrainedBooster>& buy, const std::vector<xgb::TrainedBooster>& spend,
                  uint64_t seed, ProgressSink* progress) {
-    const std::vector<double> labels = buy_labels(all);
+    // One matrix per part, shared by every bag.
+    xgb::DMatrix buy_matrix(all.features.data(), all.rows, all.cols, threads());
+    buy_matrix.set_labels(buy_labels(all));
     const BuyerRows all_buyers = buyer_rows(all);
+    xgb::DMatrix spend_matrix(all_buyers.features.data(), all_buyers.log_spend.size(), all.cols, threads());
+    spend_matrix.set_labels(all_buyers.log_spend);
     for (size_t bag = 0; bag < buy.size(); ++bag) {
       const uint64_t bag_seed = seed + bag * 7919;
-      buy_boosters_[bag] = refit(buy_task, all, labels, buy[bag].best_rounds, bag_seed, progress);
-      spend_boosters_[bag] = refit(spend_task, all, all_buyers, spend[bag].best_rounds, bag_seed, progress);
+      buy_boosters_[bag] = refit(buy_task, buy_matrix, buy[bag].best_rounds, bag_seed, progress);
+      spend_boosters_[bag] = refit(spend_task, spend_matrix, spend[bag].best_rounds, bag_seed, progress);
     }
   }
 
@@ -377,22 +381,10 @@ class HurdleModel final : public Model {
     return p;
   }
 
-  // TASK boosted ROUNDS rounds on ROWS (features of DATA_FEATURES' shape) and LABELS, without early
-  // stopping, each round told to PROGRESS.
-  xgb::Booster refit(const xgb::BoosterTask& task, const Dataset& data, const std::vector<double>& labels, int rounds,
-                     uint64_t seed, ProgressSink* progress) const {
-    xgb::DMatrix matrix(data.features.data(), data.rows, data.cols, threads());
-    matrix.set_labels(labels);
-    return refit_on(task, matrix, rounds, seed, progress);
-  }
-  xgb::Booster refit(const xgb::BoosterTask& task, const Dataset& data, const BuyerRows& buyers, int rounds,
-                     uint64_t seed, ProgressSink* progress) const {
-    xgb::DMatrix matrix(buyers.features.data(), buyers.log_spend.size(), data.cols, threads());
-    matrix.set_labels(buyers.log_spend);
-    return refit_on(task, matrix, rounds, seed, progress);
-  }
-  xgb::Booster refit_on(const xgb::BoosterTask& task, const xgb::DMatrix& matrix, int rounds, uint64_t seed,
-                        ProgressSink* progress) const {
+  // TASK boosted ROUNDS rounds on MATRIX (with its labels), without early stopping, each round told
+  // to PROGRESS.
+  xgb::Booster refit(const xgb::BoosterTask& task, const xgb::DMatrix& matrix, int rounds, uint64_t seed,
+                     ProgressSink* progress) const {
     xgb::TreeParams fixed = tree_;
     fixed.rounds = std::max(1, rounds);
     fixed.early_stopping_rounds = 0;
