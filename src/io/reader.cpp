@@ -30,6 +30,7 @@
 #include "cltv/progress.h"
 #include "cltv/threads.h"
 #include "cltv/time.h"
+#include "record_parser.h"
 #include "record_scanner.h"
 #include "string_index.h"
 
@@ -48,11 +49,15 @@ BadRowOption parse_bad_row_option(std::string_view text) {
 
 std::string ReadReport::format_problem(const RowProblem& p) const {
   std::string got = p.got.size() > 60 ? p.got.substr(0, 57) + "..." : p.got;
-  if (p.column.empty()) return fmt::format("{}:{}: {} (got \"{}\")", source, p.line, p.reason, got);
-  return fmt::format("{}:{}: column '{}': {} (got \"{}\")", source, p.line, p.column, p.reason, got);
+  const std::string& file = p.file.empty() ? source : p.file;
+  if (p.column.empty()) return fmt::format("{}:{}: {} (got \"{}\")", file, p.line, p.reason, got);
+  return fmt::format("{}:{}: column '{}': {} (got \"{}\")", file, p.line, p.column, p.reason, got);
 }
 
 namespace {
+
+using detail::FieldPositions;
+using detail::FileHeader;
 
 // ---------------------------------------------------------------------------------------------
 // Loading bytes.
@@ -326,13 +331,6 @@ class LocalDict {
   uint32_t last_id_ = UINT32_MAX;
 };
 
-// Where each canonical field sits in a record of one layout (-1: absent).
-struct FieldPositions {
-  size_t field_count = 0;
-  int customer = -1, basket = -1, line_seq = -1, unit = -1, product = -1, date = -1, time = -1,
-      datetime = -1, quantity = -1, amount = -1, price = -1;
-};
-
 FieldPositions positions_for(const Schema& schema, const std::vector<std::string>& names) {
   FieldPositions p;
   p.field_count = names.size();
@@ -435,7 +433,7 @@ class ChunkParser {
     ++out_.rejected;
     ++out_.rejected_by_reason[reason];
     if (out_.problems.size() < ReadReport::max_listed_problems) {
-      out_.problems.push_back({line, std::move(column), std::move(reason), std::string(got)});
+      out_.problems.push_back({line, std::move(column), std::move(reason), std::string(got), {}});
     }
     if (plan_.keep_spans) out_.rejected_spans.emplace_back(start, end);
   }
@@ -584,16 +582,8 @@ class ChunkParser {
 // ---------------------------------------------------------------------------------------------
 // Planning: header, layouts, chunk boundaries.
 
-struct Header {
-  size_t data_start = 0;   // first byte of the first data record
-  uint64_t lines_before = 0;  // physical lines before data_start
-  bool present = false;
-  std::string raw;  // the header record's bytes (for quarantine files)
-};
-
-Header resolve_header(std::string_view data, size_t start, const Schema& schema, const std::string& source,
-                      ParsePlan& plan) {
-  Header header;
+FileHeader resolve_header(std::string_view data, size_t start, const Schema& schema, const std::string& source) {
+  FileHeader header;
   header.data_start = start;
   detail::RecordScanner scanner;
   scanner.delimiter = schema.delimiter;
@@ -651,21 +641,21 @@ Header resolve_header(std::string_view data, size_t start, const Schema& schema,
                       "rename or remove the extra column so the schema's column is unambiguous");
         }
       }
-      plan.layouts.push_back(positions_for(schema, names));
+      header.layouts.push_back(positions_for(schema, names));
     }
     break;
   }
   if (schema.header != HeaderMode::required) {
-    for (const auto& layout : schema.layouts) plan.layouts.push_back(positions_for(schema, layout));
+    for (const auto& layout : schema.layouts) header.layouts.push_back(positions_for(schema, layout));
   }
   return header;
 }
 
-// Chunk starts aligned to record boundaries: quote parity of each preceding chunk tells whether
-// a nominal boundary falls inside a quoted field.
-std::vector<size_t> chunk_starts(std::string_view data, size_t begin, unsigned threads, bool quotes) {
+// Chunk starts in [BEGIN, END) aligned to record boundaries: quote parity of each preceding chunk
+// tells whether a nominal boundary falls inside a quoted field.
+std::vector<size_t> chunk_starts(std::string_view data, size_t begin, size_t end, unsigned threads, bool quotes) {
   constexpr size_t min_chunk = 1 << 20;
-  const size_t bytes = data.size() - begin;
+  const size_t bytes = end - begin;
   const size_t chunks = std::max<size_t>(1, std::min<size_t>(threads, bytes / min_chunk));
   std::vector<size_t> nominal(chunks + 1);
   for (size_t i = 0; i <= chunks; ++i) nominal[i] = begin + bytes * i / chunks;
@@ -687,16 +677,16 @@ std::vector<size_t> chunk_starts(std::string_view data, size_t begin, unsigned t
     parity += quote_counts[i - 1];
     bool in_quotes = parity % 2 == 1;
     size_t p = nominal[i];
-    while (p < data.size()) {
+    while (p < end) {
       const char c = data[p];
       if (c == '"') in_quotes = !in_quotes;
       if (c == '\n' && !in_quotes) break;
       ++p;
     }
-    const size_t start = std::min(p + 1, data.size());
-    if (start > starts.back() && start < data.size()) starts.push_back(start);
+    const size_t start = std::min(p + 1, end);
+    if (start > starts.back() && start < end) starts.push_back(start);
   }
-  starts.push_back(data.size());
+  starts.push_back(end);
   return starts;
 }
 
@@ -797,15 +787,13 @@ std::vector<std::vector<uint32_t>> merge_dicts(StringDict& dict, const std::vect
   return maps;
 }
 
-ReadReport merge_chunks(std::vector<ChunkResult>& chunks, const ParsePlan& plan, const Header& header,
+// Merges CHUNKS into PLAN's table and returns their report; LINE_BASE lines precede the first.
+ReadReport merge_chunks(std::vector<ChunkResult>& chunks, const ParsePlan& plan, uint64_t line_base,
                         const std::string& source) {
   const Schema& schema = *plan.schema;
   ReadReport report;
   report.source = source;
-  report.bytes = plan.data.size();
-  report.header_line = header.present;
 
-  uint64_t line_base = header.lines_before;  // lines are 1-based in messages
   for (auto& c : chunks) {
     report.rows_read += c.rows_read;
     report.blank_lines += c.blank_lines;
@@ -893,78 +881,102 @@ ReadReport merge_chunks(std::vector<ChunkResult>& chunks, const ParsePlan& plan,
   return report;
 }
 
-void write_quarantine(const std::string& path, std::string_view data, const Header& header,
-                      const std::vector<ChunkResult>& chunks) {
+void write_quarantine(const std::string& path, std::string_view data, const FileHeader& header,
+                      const std::vector<std::pair<size_t, size_t>>& spans) {
   AtomicFile out(path);
   if (header.present) {
     out.write(header.raw);
     out.write("\n");
   }
-  for (const auto& c : chunks) {
-    for (const auto& [b, e] : c.rejected_spans) {
-      out.write(data.substr(b, e - b));
-      out.write("\n");
-    }
+  for (const auto& [b, e] : spans) {
+    out.write(data.substr(b, e - b));
+    out.write("\n");
   }
   out.commit();
 }
 
 }  // namespace
 
-ReadResult parse_transactions(std::string_view data, const std::string& source, const Schema& schema,
-                              const ReadOptions& options) {
-  if (data.empty()) throw_input(fmt::format("'{}' is empty", source), "expected a transaction file with data rows");
+namespace detail {
+
+FileHeader resolve_file_header(std::string_view data, const Schema& schema, const std::string& source) {
   const size_t probe = std::min<size_t>(data.size(), 1 << 16);
   if (const void* nul = std::memchr(data.data(), '\0', probe)) {
     throw_input(fmt::format("'{}' looks like a binary file (NUL byte at offset {})", source,
                             static_cast<const char*>(nul) - data.data()),
                 "expected a text transaction file, optionally gzip-compressed");
   }
-  size_t start = 0;
-  if (data.starts_with("\xEF\xBB\xBF")) start = 3;
+  return resolve_header(data, data.starts_with("\xEF\xBB\xBF") ? 3 : 0, schema, source);
+}
 
-  ReadResult result;
+ParsedRecords parse_records(std::string_view data, size_t begin, size_t end, uint64_t lines_before,
+                            const FileHeader& header, const Schema& schema, const std::string& source,
+                            const ReadOptions& options) {
+  ParsedRecords parsed;
   ParsePlan plan;
   plan.schema = &schema;
-  plan.table = &result.table;
+  plan.table = &parsed.result.table;
   plan.data = data;
+  plan.layouts = header.layouts;
   plan.keep_spans = options.on_bad_row.policy == BadRowPolicy::quarantine;
   std::atomic<uint64_t> parsed_bytes{0};
   plan.parsed_bytes = &parsed_bytes;
   plan.progress = options.progress;
-  const Header header = resolve_header(data, start, schema, source, plan);
-  if (header.data_start >= data.size()) {
-    throw_input(fmt::format("'{}' has a header but no data rows", source), "expected at least one transaction row");
-  }
+  plan.threads = resolve_threads(options.threads);
 
-  const unsigned threads = resolve_threads(options.threads);
-  plan.threads = threads;
-  std::vector<size_t> starts = chunk_starts(data, header.data_start, threads, !schema.whitespace_delimited);
+  const auto starts = chunk_starts(data, begin, end, static_cast<unsigned>(plan.threads), !schema.whitespace_delimited);
   std::vector<ChunkResult> chunks = parse_chunks(plan, starts);
   const bool aligned = std::all_of(chunks.begin(), chunks.end(), [](const ChunkResult& c) { return c.stopped_at == c.end; });
   if (!aligned) {
-    // Malformed quoting made a chunk boundary fall inside a record: parse sequentially instead.
+    // Malformed quoting made a chunk boundary fall inside a record (or a record runs past END):
+    // parse sequentially instead.
     parsed_bytes = 0;
-    chunks = parse_chunks(plan, {header.data_start, data.size()});
+    chunks = parse_chunks(plan, {begin, end});
   }
+  parsed.result.report = merge_chunks(chunks, plan, lines_before, source);
+  parsed.result.report.returns = schema.returns;
+  parsed.end = chunks.back().stopped_at;
+  for (const auto& c : chunks) {
+    parsed.lines += c.newlines;
+    parsed.rejected_spans.insert(parsed.rejected_spans.end(), c.rejected_spans.begin(), c.rejected_spans.end());
+  }
+  return parsed;
+}
 
-  result.report = merge_chunks(chunks, plan, header, source);
+std::string malformed_rows_message(const ReadReport& report, const std::string& source, std::string_view of) {
+  std::string message = fmt::format("'{}': {} malformed row{} (of {})", source, report.rejected,
+                                    report.rejected == 1 ? "" : "s", of);
+  for (const auto& p : report.problems) message += "\n  " + report.format_problem(p);
+  if (report.rejected > report.problems.size()) {
+    message += fmt::format("\n  ... and {} more", report.rejected - report.problems.size());
+  }
+  return message;
+}
+
+}  // namespace detail
+
+ReadResult parse_transactions(std::string_view data, const std::string& source, const Schema& schema,
+                              const ReadOptions& options) {
+  if (data.empty()) throw_input(fmt::format("'{}' is empty", source), "expected a transaction file with data rows");
+  const FileHeader header = detail::resolve_file_header(data, schema, source);
+  if (header.data_start >= data.size()) {
+    throw_input(fmt::format("'{}' has a header but no data rows", source), "expected at least one transaction row");
+  }
+  detail::ParsedRecords parsed =
+      detail::parse_records(data, header.data_start, data.size(), header.lines_before, header, schema, source, options);
+  ReadResult result = std::move(parsed.result);
   ReadReport& report = result.report;
-  report.returns = schema.returns;
+  report.bytes = data.size();
+  report.header_line = header.present;
   if (report.rows_read == 0) {
     throw_input(fmt::format("'{}' has a header but no data rows", source), "expected at least one transaction row");
   }
   if (options.on_bad_row.policy == BadRowPolicy::quarantine) {
-    write_quarantine(options.on_bad_row.quarantine_path, data, header, chunks);
+    write_quarantine(options.on_bad_row.quarantine_path, data, header, parsed.rejected_spans);
   }
   if (report.rejected > 0 && options.on_bad_row.policy == BadRowPolicy::fail) {
-    std::string message = fmt::format("'{}': {} malformed row{} (of {})", source, report.rejected,
-                                      report.rejected == 1 ? "" : "s", report.rows_read);
-    for (const auto& p : report.problems) message += "\n  " + report.format_problem(p);
-    if (report.rejected > report.problems.size()) {
-      message += fmt::format("\n  ... and {} more", report.rejected - report.problems.size());
-    }
-    throw_input(message, "fix the rows, or pass --on-bad-row skip or --on-bad-row quarantine=PATH to continue without them");
+    throw_input(detail::malformed_rows_message(report, source, std::to_string(report.rows_read)),
+                detail::kMalformedRowsHint);
   }
   return result;
 }

@@ -154,6 +154,19 @@ std::string xml_value(std::string_view xml, std::string_view tag) {
   return xml_unescape(xml.substr(value_start, end - value_start));
 }
 
+// Appends the key and size of every <Contents> entry of the listing page XML to OBJECTS.
+void append_listed_objects(std::string_view xml, std::vector<S3Object>& objects) {
+  constexpr std::string_view open = "<Contents>", close = "</Contents>";
+  for (size_t at = xml.find(open); at != std::string_view::npos; at = xml.find(open, at)) {
+    const size_t end = xml.find(close, at);
+    if (end == std::string_view::npos) break;
+    const std::string_view entry = xml.substr(at + open.size(), end - at - open.size());
+    const std::string size = xml_value(entry, "Size");
+    objects.push_back({xml_value(entry, "Key"), std::strtoll(size.c_str(), nullptr, 10)});
+    at = end + close.size();
+  }
+}
+
 bool is_error_document(std::string_view xml) { return xml.find("<Error>") != std::string_view::npos; }
 
 struct ResponseHeaders {
@@ -759,6 +772,35 @@ void S3Client::upload(const std::string& local_path, const std::string& bucket, 
   } else {
     impl_->upload_single(file, size, local_path, target, progress);
   }
+}
+
+std::vector<S3Object> S3Client::list(const std::string& bucket, const std::string& prefix) const {
+  const CurlEasy handle = detail::make_curl_easy();
+  const Target target{"listing", bucket, prefix};
+  std::vector<S3Object> objects;
+  std::string token;
+  while (true) {
+    // Query parameters in canonical (sorted) order.
+    std::string query;
+    if (!token.empty()) query = fmt::format("continuation-token={}&", detail::uri_encode(token, false));
+    query += fmt::format("list-type=2&max-keys={}&prefix={}", std::clamp(impl_->options.list_page_keys, 1, 1000),
+                         detail::uri_encode(prefix, false));
+    TextSink page;
+    const Response response = impl_->execute(handle.get(), target, impl_->request("GET", bucket, "", query), nullptr, &page);
+    if (!response.ok()) impl_->fail_with(target, response);
+    if (page.text.find("<ListBucketResult") == std::string::npos) {
+      impl_->fail(fmt::format("S3 listing of {} returned no ListBucketResult", target.uri()),
+                  "check that the endpoint is an S3-compatible store");
+    }
+    append_listed_objects(page.text, objects);
+    if (xml_value(page.text, "IsTruncated") != "true") break;
+    token = xml_value(page.text, "NextContinuationToken");
+    if (token.empty()) {
+      impl_->fail(fmt::format("S3 listing of {} is truncated but has no continuation token", target.uri()));
+    }
+  }
+  std::sort(objects.begin(), objects.end(), [](const S3Object& a, const S3Object& b) { return a.key < b.key; });
+  return objects;
 }
 
 std::string S3Client::get_text(const std::string& bucket, const std::string& key) const {

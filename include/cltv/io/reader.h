@@ -37,6 +37,16 @@ struct RowProblem {
   std::string column;
   std::string reason;
   std::string got;
+  std::string file;  // the file it is in when the report covers several; "": the report's source
+};
+
+// One file of an input read in parts (see cltv/io/input_parts.h).
+struct PartInfo {
+  std::string name;
+  uint64_t bytes = 0;  // as stored (compressed when gzip)
+  std::string sha256;  // of those bytes
+  uint64_t rows_read = 0;
+  uint64_t rows = 0;  // accepted
 };
 
 struct ReadReport {
@@ -53,6 +63,7 @@ struct ReadReport {
   std::map<std::string, uint64_t> dropped_by_reason;
   std::vector<RowProblem> problems;  // the first `max_listed_problems`, in file order
   ReturnRule returns;                // the schema's rule for return lines, which cleaning applies
+  std::vector<PartInfo> parts;       // when read in parts (stream_transactions), in input order
 
   static constexpr size_t max_listed_problems = 20;
   std::string format_problem(const RowProblem& problem) const;

@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace cltv::storage {
 
@@ -23,6 +24,7 @@ struct S3Options {
   int64_t multipart_threshold = 16 << 20;  // uploads of at least this many bytes go multipart
   int64_t part_size = 8 << 20;             // at least 5 MiB (S3's minimum) except in tests
   int parallel_parts = 4;
+  int list_page_keys = 1000;  // keys per listing request (S3 returns at most 1000)
   long connect_timeout_seconds = 10;
   long stall_timeout_seconds = 30;  // abort a transfer slower than 1 KiB/s for this long
 };
@@ -48,6 +50,12 @@ AwsCredentials resolve_aws_credentials();
 // ~/.aws/config), then "us-east-1".
 std::string resolve_aws_region();
 
+// One object of a listing.
+struct S3Object {
+  std::string key;
+  int64_t size = 0;
+};
+
 class S3Client {
  public:
   explicit S3Client(S3Options options = {});
@@ -65,6 +73,8 @@ class S3Client {
   // on failure, so no partial object becomes visible).
   void upload(const std::string& local_path, const std::string& bucket, const std::string& key,
               const ByteProgress& progress = {}) const;
+  // Every object whose key starts with PREFIX, in key order (ListObjectsV2, page after page).
+  std::vector<S3Object> list(const std::string& bucket, const std::string& prefix) const;
   std::string get_text(const std::string& bucket, const std::string& key) const;
   void put_text(const std::string& bucket, const std::string& key, std::string_view text) const;
 
