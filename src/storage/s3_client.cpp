@@ -13,7 +13,9 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <charconv>
 #include <chrono>
+#include <iterator>
 #include <cstdlib>
 #include <cstring>
 #include <exception>
@@ -113,21 +115,61 @@ PayloadDigests digest_file_range(int file_descriptor, int64_t offset, int64_t le
   return {to_hex(sha256.finish()), to_base64(md5.finish())};
 }
 
+// Appends code point CODE as UTF-8.
+void append_utf8(std::string& out, uint32_t code) {
+  if (code < 0x80) {
+    out += static_cast<char>(code);
+  } else if (code < 0x800) {
+    out += static_cast<char>(0xC0 | (code >> 6));
+    out += static_cast<char>(0x80 | (code & 0x3F));
+  } else if (code < 0x10000) {
+    out += static_cast<char>(0xE0 | (code >> 12));
+    out += static_cast<char>(0x80 | ((code >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (code & 0x3F));
+  } else {
+    out += static_cast<char>(0xF0 | (code >> 18));
+    out += static_cast<char>(0x80 | ((code >> 12) & 0x3F));
+    out += static_cast<char>(0x80 | ((code >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (code & 0x3F));
+  }
+}
+
+// The code point of a numeric character reference body ("#39", "#x27"), or nullopt.
+std::optional<uint32_t> character_reference(std::string_view body) {
+  if (body.size() < 2 || body[0] != '#') return std::nullopt;
+  const bool hex = body[1] == 'x' || body[1] == 'X';
+  const std::string_view digits = body.substr(hex ? 2 : 1);
+  uint32_t code = 0;
+  const auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), code, hex ? 16 : 10);
+  if (digits.empty() || error != std::errc() || end != digits.data() + digits.size() || code > 0x10FFFF) {
+    return std::nullopt;
+  }
+  return code;
+}
+
+// XML text with the five named entities and numeric character references replaced.
 std::string xml_unescape(std::string_view text) {
   static const std::pair<std::string_view, char> entities[] = {
-      {"&amp;", '&'}, {"&lt;", '<'}, {"&gt;", '>'}, {"&quot;", '"'}, {"&apos;", '\''}};
+      {"amp", '&'}, {"lt", '<'}, {"gt", '>'}, {"quot", '"'}, {"apos", '\''}};
   std::string out;
   for (size_t i = 0; i < text.size();) {
-    bool replaced = false;
-    for (const auto& entity : entities) {
-      if (text.substr(i, entity.first.size()) == entity.first) {
-        out += entity.second;
-        i += entity.first.size();
-        replaced = true;
-        break;
-      }
+    const size_t semicolon = text[i] == '&' ? text.find(';', i) : std::string_view::npos;
+    if (semicolon == std::string_view::npos) {
+      out += text[i++];
+      continue;
     }
-    if (!replaced) out += text[i++];
+    const std::string_view body = text.substr(i + 1, semicolon - i - 1);
+    const auto named = std::find_if(std::begin(entities), std::end(entities),
+                                    [&](const auto& entity) { return entity.first == body; });
+    if (named != std::end(entities)) {
+      out += named->second;
+    } else if (const std::optional<uint32_t> code = character_reference(body)) {
+      append_utf8(out, *code);
+    } else {
+      out += text[i++];  // not a reference: kept as written
+      continue;
+    }
+    i = semicolon + 1;
   }
   return out;
 }

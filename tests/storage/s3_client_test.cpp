@@ -417,6 +417,29 @@ TEST(S3Head, SizeOfPresentAndMissingKeys) {
   EXPECT_EQ(client.size_of(kTestBucket, key + ".missing"), std::nullopt);
 }
 
+TEST(S3List, PagesThroughEveryKeyUnderThePrefixUnescaped) {
+  CLTV_S3_ENDPOINT(endpoint);
+  const ScopedEnv credentials = test::s3rver_credentials();
+  S3Options options = test_options(endpoint);
+  options.list_page_keys = 2;  // five objects: three pages
+  const S3Client client(options);
+  const std::string prefix = unique_key("listed/");
+  const std::vector<std::string> names = {"a&b.csv", "c <d>.csv", "e \"f\" 'g'.csv", "sub/한.csv", "z.csv"};
+  for (size_t i = 0; i < names.size(); ++i) client.put_text(kTestBucket, prefix + names[i], std::string(i, 'x'));
+  client.put_text(kTestBucket, prefix.substr(0, prefix.size() - 1) + "-not-under/x.csv", "x");
+
+  const std::vector<S3Object> objects = client.list(kTestBucket, prefix);
+  ASSERT_EQ(objects.size(), names.size());
+  for (size_t i = 0; i < names.size(); ++i) {
+    EXPECT_EQ(objects[i].key, prefix + names[i]);
+    EXPECT_EQ(objects[i].size, static_cast<int64_t>(i));
+  }
+  EXPECT_TRUE(client.list(kTestBucket, prefix + "none/").empty());
+  std::string message;
+  EXPECT_EQ(test::error_kind_of([&] { client.list("cltv-no-such-bucket", "a/"); }, &message), ErrorKind::io);
+  EXPECT_NE(message.find("bucket 'cltv-no-such-bucket' does not exist"), std::string::npos) << message;
+}
+
 TEST(S3Errors, MissingBucketIsAnIoErrorNamingTheBucket) {
   CLTV_S3_ENDPOINT(endpoint);
   const ScopedEnv credentials = test::s3rver_credentials();
