@@ -8,7 +8,6 @@
 #include <atomic>
 #include <exception>
 #include <filesystem>
-#include <numeric>
 #include <thread>
 
 #include "cltv/error.h"
@@ -85,36 +84,29 @@ struct PartitionBuffer {
     return rows() * row_bytes + customer_ids.memory_bytes() + basket_ids.memory_bytes() + units.memory_bytes() +
            products.memory_bytes();
   }
-  // Adds rows BEGIN + PICKED[k] (k < N) of T, whose row 0 has the sequence number FIRST_ROW.
-  void add(const TransactionTable& t, uint64_t first_row, size_t begin, const uint32_t* picked, size_t n,
-           RouteScratch& s);
+  void grow(size_t n, bool with_line_seq);
+  // Replaces the input ids of rows FROM onwards (scattered from T) by the block's own.
+  void intern_from(size_t from, const TransactionTable& t, RouteScratch& s);
   void clear();
 };
 
-void PartitionBuffer::add(const TransactionTable& t, uint64_t first_row, size_t begin, const uint32_t* picked,
-                          size_t n, RouteScratch& s) {
-  const size_t o = row.size();
-  for (auto* c : {&customer, &basket, &unit, &product}) c->resize(o + n);
-  row.resize(o + n);
-  time.resize(o + n);
-  amount.resize(o + n);
-  quantity.resize(o + n);
-  row_hash.resize(o + n);
-  if (t.has_line_seq()) line_seq.resize(o + n);
-  for (size_t k = 0; k < n; ++k) {
-    const size_t i = begin + picked[k];
-    row[o + k] = first_row + i;
-    customer[o + k] = s.customer.map(t.customer[i], t.customer_ids, customer_ids);
-    basket[o + k] = s.basket.map(t.basket[i], t.basket_ids, basket_ids);
-    unit[o + k] = s.unit.map(t.unit[i], t.units, units);
-    product[o + k] = s.product.map(t.product[i], t.products, products);
-    time[o + k] = t.time[i];
-    amount[o + k] = t.amount[i];
-    quantity[o + k] = t.quantity[i];
-    row_hash[o + k] = t.row_hash[i];
-  }
-  if (t.has_line_seq()) {
-    for (size_t k = 0; k < n; ++k) line_seq[o + k] = t.line_seq[begin + picked[k]];
+void PartitionBuffer::grow(size_t n, bool with_line_seq) {
+  const size_t size = rows() + n;
+  for (auto* c : {&customer, &basket, &unit, &product}) c->resize(size);
+  row.resize(size);
+  time.resize(size);
+  amount.resize(size);
+  quantity.resize(size);
+  row_hash.resize(size);
+  if (with_line_seq) line_seq.resize(size);
+}
+
+void PartitionBuffer::intern_from(size_t from, const TransactionTable& t, RouteScratch& s) {
+  for (size_t i = from; i < rows(); ++i) {
+    customer[i] = s.customer.map(customer[i], t.customer_ids, customer_ids);
+    basket[i] = s.basket.map(basket[i], t.basket_ids, basket_ids);
+    unit[i] = s.unit.map(unit[i], t.units, units);
+    product[i] = s.product.map(product[i], t.products, products);
   }
   for (auto* m : {&s.customer, &s.basket, &s.unit, &s.product}) m->reset();
 }
@@ -130,6 +122,16 @@ void PartitionBuffer::clear() {
   basket_ids = {};
   units = {};
   products = {};
+}
+
+// Writes VALUE(k) for each row k of a slice to COLUMN of partition ROW_PART[k]'s buffer, from
+// row AT[p] on (the rows already there), keeping the slice's order.
+template <typename T, typename Value>
+void scatter(std::vector<PartitionBuffer>& buffers, Column<T> PartitionBuffer::*column,
+             const std::vector<uint32_t>& row_part, const std::vector<size_t>& at, Value value) {
+  std::vector<T*> out(buffers.size());
+  for (size_t p = 0; p < buffers.size(); ++p) out[p] = (buffers[p].*column).data() + at[p];
+  for (size_t k = 0; k < row_part.size(); ++k) *out[row_part[k]]++ = static_cast<T>(value(k));
 }
 
 // Values as differences from the previous one (the first from 0), wrapping.
@@ -281,7 +283,8 @@ struct SpillWriter::State {
   std::vector<PartitionFile> files;
   std::vector<RouteScratch> scratch;   // per thread
   std::vector<BlockEncoder> encoders;  // per thread
-  std::vector<uint32_t> starts, order;  // routing: rows of a slice grouped by partition
+  std::vector<uint32_t> row_part;       // routing: the partition of each row of a slice
+  std::vector<size_t> at;               // and the rows each buffer had before it
   size_t buffered = 0;                  // bytes in the buffers
   uint64_t next_row = 0;
   std::optional<bool> line_seq;         // set by the first table with rows
@@ -332,7 +335,7 @@ void SpillWriter::State::append(const TransactionTable& t, uint64_t first_row) {
   }
   for (size_t begin = 0; begin < t.rows();) {
     const size_t room = (options.buffer_bytes - std::min(buffered, options.buffer_bytes)) / PartitionBuffer::row_bytes;
-    const size_t end = begin + std::clamp<size_t>(room, 1, std::min<size_t>(t.rows() - begin, UINT32_MAX));
+    const size_t end = begin + std::clamp<size_t>(room, 1, t.rows() - begin);
     route(t, part, begin, end, first_row);
     begin = end;
     buffered = 0;
@@ -344,15 +347,34 @@ void SpillWriter::State::append(const TransactionTable& t, uint64_t first_row) {
 
 void SpillWriter::State::route(const TransactionTable& t, const std::vector<uint32_t>& part, size_t begin,
                                size_t end, uint64_t first_row) {
-  starts.assign(options.partitions + 1, 0);
-  for (size_t i = begin; i < end; ++i) ++starts[part[t.customer[i]] + 1];
-  std::partial_sum(starts.begin(), starts.end(), starts.begin());
-  std::vector<uint32_t> fill(starts.begin(), starts.end() - 1);
-  order.resize(end - begin);
-  for (size_t i = begin; i < end; ++i) order[fill[part[t.customer[i]]]++] = static_cast<uint32_t>(i - begin);
+  std::vector<size_t> counts(options.partitions);
+  row_part.resize(end - begin);
+  for (size_t k = 0; k < row_part.size(); ++k) ++counts[row_part[k] = part[t.customer[begin + k]]];
+  at.resize(options.partitions);
+  for (uint32_t p = 0; p < options.partitions; ++p) {
+    at[p] = buffers[p].rows();
+    buffers[p].grow(counts[p], t.has_line_seq());
+  }
+  // Column by column: reading the slice in order and writing P streams keeps both in cache.
+  const uint64_t base = first_row + begin;
+  const auto in = [&](const auto& column) { return [&column, begin](size_t k) { return column[begin + k]; }; };
+  for_each_index(options.threads, 10, [&](size_t, size_t c) {
+    using B = PartitionBuffer;
+    switch (c) {
+      case 0: return scatter(buffers, &B::row, row_part, at, [base](size_t k) { return base + k; });
+      case 1: return scatter(buffers, &B::customer, row_part, at, in(t.customer));
+      case 2: return scatter(buffers, &B::basket, row_part, at, in(t.basket));
+      case 3: return scatter(buffers, &B::time, row_part, at, in(t.time));
+      case 4: return scatter(buffers, &B::amount, row_part, at, in(t.amount));
+      case 5: return scatter(buffers, &B::quantity, row_part, at, in(t.quantity));
+      case 6: return scatter(buffers, &B::unit, row_part, at, in(t.unit));
+      case 7: return scatter(buffers, &B::product, row_part, at, in(t.product));
+      case 8: return scatter(buffers, &B::row_hash, row_part, at, in(t.row_hash));
+      default: if (t.has_line_seq()) scatter(buffers, &B::line_seq, row_part, at, in(t.line_seq));
+    }
+  });
   for_each_index(options.threads, options.partitions, [&](size_t w, size_t p) {
-    const size_t n = starts[p + 1] - starts[p];
-    if (n > 0) buffers[p].add(t, first_row, begin, order.data() + starts[p], n, scratch[w]);
+    buffers[p].intern_from(at[p], t, scratch[w]);
   });
 }
 
