@@ -251,6 +251,7 @@ SpillOptions checked(SpillOptions options) {
              "give a new or empty directory, or delete the old spill");
   }
   options.threads = std::max(1u, options.threads);
+  options.buffer_bytes = std::min(options.buffer_bytes, size_t{1} << 36);  // blocks of fewer than 2^32 rows
   return options;
 }
 
@@ -370,7 +371,8 @@ void SpillWriter::State::route(const TransactionTable& t, const std::vector<uint
       case 6: return scatter(buffers, &B::unit, row_part, at, in(t.unit));
       case 7: return scatter(buffers, &B::product, row_part, at, in(t.product));
       case 8: return scatter(buffers, &B::row_hash, row_part, at, in(t.row_hash));
-      default: if (t.has_line_seq()) scatter(buffers, &B::line_seq, row_part, at, in(t.line_seq));
+      default:
+        if (t.has_line_seq()) scatter(buffers, &B::line_seq, row_part, at, in(t.line_seq));
     }
   });
   for_each_index(options.threads, options.partitions, [&](size_t w, size_t p) {
