@@ -259,9 +259,7 @@ FittedModel fit_weighted(ModelKind kind, const WeightedRfm& data, TimeUnit unit,
   return model;
 }
 
-FittedModel fit_model(ModelKind kind, const RfmTable& rfm, TimeUnit unit, const FitOptions& options) {
-  validate_rfm(rfm, "btyd fit");
-  if (kind != ModelKind::gamma_gamma) return fit_weighted(kind, collapse_rfm(rfm.frequency, rfm.recency, rfm.T), unit, options);
+WeightedRfm collapse_spend_rows(const RfmTable& rfm) {
   if (!rfm.has_monetary()) {
     throw_input("btyd fit: the Gamma-Gamma model needs a monetary_value (or zbar) column",
                 "summarise with `cltv btyd summary`, which writes monetary_value");
@@ -277,6 +275,13 @@ FittedModel fit_model(ModelKind kind, const RfmTable& rfm, TimeUnit unit, const 
   if (spend.size() == 0) {
     throw_input("btyd fit: no customer with frequency > 0", "the Gamma-Gamma model is fitted on repeat buyers");
   }
+  return spend;
+}
+
+FittedModel fit_model(ModelKind kind, const RfmTable& rfm, TimeUnit unit, const FitOptions& options) {
+  validate_rfm(rfm, "btyd fit");
+  if (kind != ModelKind::gamma_gamma) return fit_weighted(kind, collapse_rfm(rfm.frequency, rfm.recency, rfm.T), unit, options);
+  const WeightedRfm spend = collapse_spend_rows(rfm);
   return fit_weighted(kind, spend, unit, options);
 }
 

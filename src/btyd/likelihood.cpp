@@ -8,7 +8,9 @@
 #include <algorithm>
 #include <bit>
 #include <cmath>
+#include <numeric>
 #include <thread>
+#include <tuple>
 
 #include "cltv/error.h"
 #include "special.h"
@@ -85,6 +87,20 @@ WeightedRfm collapse_three(const double* a, const double* b, const double* c, si
   return std::move(first.out);
 }
 
+// Rows in ascending (x, t_x, T, zbar) order, so that a fit does not depend on the order customers
+// came in (partitions, threads).
+void sort_rows(WeightedRfm& data) {
+  std::vector<uint32_t> order(data.size());
+  std::iota(order.begin(), order.end(), 0u);
+  auto key = [&data](uint32_t i) { return std::tuple(data.x[i], data.t_x[i], data.T[i], data.zbar[i]); };
+  std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) { return key(a) < key(b); });
+  for (std::vector<double>* column : {&data.x, &data.t_x, &data.T, &data.zbar, &data.weight}) {
+    std::vector<double> sorted(order.size());
+    for (size_t i = 0; i < order.size(); ++i) sorted[i] = (*column)[order[i]];
+    column->swap(sorted);
+  }
+}
+
 void distinct_index(const std::vector<double>& values, std::vector<double>& distinct, std::vector<uint32_t>& index) {
   distinct = values;
   std::sort(distinct.begin(), distinct.end());
@@ -111,6 +127,7 @@ WeightedRfm collapse_rfm(std::span<const double> x, std::span<const double> t_x,
   if (x.size() != t_x.size() || x.size() != T.size()) throw_internal("collapse_rfm: column lengths differ");
   WeightedRfm out = collapse_three(x.data(), t_x.data(), T.data(), x.size());
   out.zbar.assign(out.size(), 0.0);
+  sort_rows(out);
   return out;
 }
 
@@ -123,6 +140,25 @@ WeightedRfm collapse_spend(std::span<const double> x, std::span<const double> zb
   WeightedRfm out = std::move(collapser.out);
   out.zbar = std::move(out.t_x);
   out.t_x.assign(out.size(), 0.0);
+  sort_rows(out);
+  return out;
+}
+
+WeightedRfm merge_weighted(std::span<const WeightedRfm> parts, bool spend) {
+  Collapser collapser;
+  for (const WeightedRfm& part : parts) {
+    for (size_t i = 0; i < part.size(); ++i) {
+      collapser.add(part.x[i], spend ? part.zbar[i] : part.t_x[i], spend ? 0.0 : part.T[i], part.weight[i]);
+    }
+  }
+  WeightedRfm out = std::move(collapser.out);
+  if (spend) {
+    out.zbar = std::move(out.t_x);
+    out.t_x.assign(out.size(), 0.0);
+  } else {
+    out.zbar.assign(out.size(), 0.0);
+  }
+  sort_rows(out);
   return out;
 }
 

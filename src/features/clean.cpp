@@ -165,77 +165,6 @@ void net_returns(TransactionTable& t, std::vector<uint8_t>& drop, CleanReport& r
   }
 }
 
-// Step 7, by default: chooses the baskets whose total is far outside the rest (the same rule as
-// `cltv inspect`'s flag), counting them and the limit in REPORT.
-template <typename Choose>
-void select_absurd_baskets(const std::vector<double>& total, const std::vector<uint32_t>& present, Choose&& choose,
-                           CleanReport& report) {
-  std::vector<double> totals;
-  totals.reserve(present.size());
-  for (const uint32_t b : present) totals.push_back(total[b]);
-  report.absurd_limit = io::far_outside_limit(io::quantile_inplace(totals, 0.99));
-  const std::string reason =
-      fmt::format("absurd total (above {}x the basket p99 of {:.2f})", io::far_outside_factor,
-                  report.absurd_limit / io::far_outside_factor);
-  for (const uint32_t b : present) {
-    if (io::far_outside(total[b], report.absurd_limit) && choose(b, reason)) ++report.absurd_baskets;
-  }
-}
-
-// Step 7: marks the outlier baskets in REMOVED (by basket id) and lists them in the report.
-void select_outlier_baskets(const TransactionTable& t, const CleanOptions& options,
-                            std::vector<uint8_t>& removed, CleanReport& report) {
-  const uint32_t basket_count = t.basket_ids.size();
-  std::vector<double> total(basket_count, 0.0);
-  std::vector<uint32_t> lines(basket_count, 0);
-  std::vector<uint32_t> first_row(basket_count, std::numeric_limits<uint32_t>::max());
-  for (size_t j = 0; j < t.rows(); ++j) {
-    const uint32_t b = t.basket[j];
-    total[b] += t.amount[j];
-    if (lines[b]++ == 0) first_row[b] = static_cast<uint32_t>(j);
-  }
-  std::vector<uint32_t> present;
-  for (uint32_t b = 0; b < basket_count; ++b) {
-    if (lines[b] > 0) present.push_back(b);
-  }
-  removed.assign(basket_count, 0);
-  std::vector<std::pair<uint32_t, std::string>> chosen;
-  auto choose = [&](uint32_t b, const std::string& reason) {
-    if (removed[b] != 0) return false;
-    removed[b] = 1;
-    chosen.emplace_back(b, reason);
-    return true;
-  };
-  auto select_extreme = [&](int64_t n, bool largest, const char* reason) {
-    if (n <= 0) return;
-    const size_t count = std::min(static_cast<size_t>(n), present.size());
-    auto order = [&](uint32_t a, uint32_t b) {
-      if (total[a] != total[b]) return largest ? total[a] > total[b] : total[a] < total[b];
-      return a < b;
-    };
-    std::vector<uint32_t> candidates = present;
-    std::partial_sort(candidates.begin(), candidates.begin() + static_cast<std::ptrdiff_t>(count), candidates.end(), order);
-    for (size_t i = 0; i < count; ++i) choose(candidates[i], reason);
-  };
-  select_extreme(options.drop_top_baskets, true, "largest total");
-  select_extreme(options.drop_bottom_baskets, false, "smallest total");
-  if (options.max_basket_amount > 0.0) {
-    for (const uint32_t b : present) {
-      if (total[b] > options.max_basket_amount) choose(b, "total above --max-basket-amount");
-    }
-  }
-  if (!options.keep_absurd_amounts) select_absurd_baskets(total, present, choose, report);
-  std::sort(chosen.begin(), chosen.end(), [&](const auto& a, const auto& b) {
-    if (total[a.first] != total[b.first]) return total[a.first] > total[b.first];
-    return a.first < b.first;
-  });
-  for (const auto& [b, reason] : chosen) {
-    report.removed_baskets.push_back({std::string(t.basket_ids[b]),
-                                      std::string(t.customer_ids[t.customer[first_row[b]]]), total[b],
-                                      lines[b], reason});
-  }
-}
-
 }  // namespace
 
 void declare_clean_params(ParamSet& params, CleanOptions& options) {
@@ -255,7 +184,7 @@ void declare_clean_params(ParamSet& params, CleanOptions& options) {
   add_threads_param(params, options.threads);
 }
 
-CleanReport clean_transactions(TransactionTable& t, const CleanOptions& options, const io::ReadReport& read) {
+CleanReport clean_lines(TransactionTable& t, const CleanOptions& options, const io::ReadReport& read) {
   CleanReport report;
   report.rows_read = read.rows_read;
   report.rejected = read.rejected;
@@ -327,20 +256,119 @@ CleanReport clean_transactions(TransactionTable& t, const CleanOptions& options,
     if (report.return_lines > 0) for_each_column(t, [&](auto& column) { compact(column, drop); });
   }
 
-  // Step 7.
-  if (options.drop_top_baskets > 0 || options.drop_bottom_baskets > 0 || options.max_basket_amount > 0.0 ||
-      !options.keep_absurd_amounts) {
-    std::vector<uint8_t> removed_basket;
-    select_outlier_baskets(t, options, removed_basket, report);
-    drop.assign(t.rows(), 0);
-    for (size_t j = 0; j < t.rows(); ++j) {
-      drop[j] = removed_basket[t.basket[j]];
-      report.outlier_basket_rows += drop[j];
-    }
-    if (report.outlier_basket_rows > 0) for_each_column(t, [&](auto& column) { compact(column, drop); });
-  }
   report.rows_out = t.rows();
   return report;
+}
+
+CleanReport clean_transactions(TransactionTable& t, const CleanOptions& options, const io::ReadReport& read) {
+  CleanReport report = clean_lines(t, options, read);
+  if (!removes_baskets(options)) return report;
+  std::vector<uint64_t> order(t.basket_ids.size());
+  std::iota(order.begin(), order.end(), uint64_t{0});
+  const std::vector<BasketTotal> baskets = basket_totals(t, order);
+  std::vector<double> totals;
+  totals.reserve(baskets.size());
+  for (const BasketTotal& b : baskets) totals.push_back(b.total);
+  const OutlierCuts cuts = outlier_cuts(options, extreme_baskets(baskets, options.drop_top_baskets, true),
+                                        extreme_baskets(baskets, options.drop_bottom_baskets, false),
+                                        options.keep_absurd_amounts ? 0.0 : io::quantile_inplace(totals, 0.99));
+  remove_outlier_baskets(t, baskets, cuts, report);
+  return report;
+}
+
+bool removes_baskets(const CleanOptions& o) {
+  return o.drop_top_baskets > 0 || o.drop_bottom_baskets > 0 || o.max_basket_amount > 0.0 || !o.keep_absurd_amounts;
+}
+
+bool larger_basket(const BasketTotal& a, const BasketTotal& b) {
+  if (a.total != b.total) return a.total > b.total;
+  return a.order < b.order;
+}
+
+std::vector<BasketTotal> basket_totals(const TransactionTable& t, std::span<const uint64_t> order) {
+  const uint32_t count = t.basket_ids.size();
+  if (order.size() != count) throw_internal("basket_totals: one order per basket id expected");
+  std::vector<BasketTotal> all(count);
+  for (size_t j = 0; j < t.rows(); ++j) {
+    BasketTotal& b = all[t.basket[j]];
+    b.total += t.amount[j];
+    if (b.lines++ == 0) b.first_row = static_cast<uint32_t>(j);
+  }
+  std::vector<BasketTotal> present;
+  for (uint32_t id = 0; id < count; ++id) {
+    if (all[id].lines == 0) continue;
+    all[id].basket = id;
+    all[id].order = order[id];
+    present.push_back(all[id]);
+  }
+  return present;
+}
+
+std::vector<BasketTotal> extreme_baskets(std::vector<BasketTotal> baskets, int64_t n, bool largest) {
+  const size_t count = std::min(static_cast<size_t>(std::max<int64_t>(n, 0)), baskets.size());
+  auto first = [largest](const BasketTotal& a, const BasketTotal& b) {
+    return largest ? larger_basket(a, b) : larger_basket(b, a);
+  };
+  std::partial_sort(baskets.begin(), baskets.begin() + static_cast<std::ptrdiff_t>(count), baskets.end(), first);
+  baskets.resize(count);
+  return baskets;
+}
+
+OutlierCuts outlier_cuts(const CleanOptions& options, std::vector<BasketTotal> largest,
+                         std::vector<BasketTotal> smallest, double basket_total_p99) {
+  OutlierCuts cuts;
+  largest = extreme_baskets(std::move(largest), options.drop_top_baskets, true);
+  smallest = extreme_baskets(std::move(smallest), options.drop_bottom_baskets, false);
+  if (!largest.empty()) cuts.top_last = largest.back();
+  if (!smallest.empty()) cuts.bottom_last = smallest.back();
+  cuts.max_amount = options.max_basket_amount;
+  if (!options.keep_absurd_amounts) cuts.absurd_limit = io::far_outside_limit(basket_total_p99);
+  return cuts;
+}
+
+namespace {
+
+// The reason step 7 removes basket B, or nullptr when it stays. The rules in order: largest,
+// smallest, --max-basket-amount, absurd.
+const char* removal_reason(const BasketTotal& b, const OutlierCuts& cuts) {
+  if (cuts.top_last && !larger_basket(*cuts.top_last, b)) return "largest total";
+  if (cuts.bottom_last && !larger_basket(b, *cuts.bottom_last)) return "smallest total";
+  if (cuts.max_amount > 0.0 && b.total > cuts.max_amount) return "total above --max-basket-amount";
+  if (io::far_outside(b.total, cuts.absurd_limit)) return "absurd";
+  return nullptr;
+}
+
+}  // namespace
+
+void remove_outlier_baskets(TransactionTable& t, const std::vector<BasketTotal>& baskets, const OutlierCuts& cuts,
+                            CleanReport& report) {
+  report.absurd_limit = cuts.absurd_limit;
+  const std::string absurd = fmt::format("absurd total (above {}x the basket p99 of {:.2f})", io::far_outside_factor,
+                                         cuts.absurd_limit / io::far_outside_factor);
+  std::vector<uint8_t> removed(t.basket_ids.size(), 0);
+  std::vector<std::pair<BasketTotal, std::string>> chosen;
+  for (const BasketTotal& b : baskets) {
+    const char* reason = removal_reason(b, cuts);
+    if (reason == nullptr) continue;
+    removed[b.basket] = 1;
+    const bool is_absurd = std::string_view(reason) == "absurd";
+    report.absurd_baskets += is_absurd ? 1 : 0;
+    chosen.emplace_back(b, is_absurd ? absurd : std::string(reason));
+  }
+  std::sort(chosen.begin(), chosen.end(), [](const auto& a, const auto& b) { return larger_basket(a.first, b.first); });
+  for (const auto& [b, reason] : chosen) {
+    report.removed_baskets.push_back({std::string(t.basket_ids[b.basket]),
+                                      std::string(t.customer_ids[t.customer[b.first_row]]), b.total, b.lines, reason});
+  }
+  std::vector<uint8_t> drop(t.rows(), 0);
+  uint64_t dropped = 0;
+  for (size_t j = 0; j < t.rows(); ++j) {
+    drop[j] = removed[t.basket[j]];
+    dropped += drop[j];
+  }
+  report.outlier_basket_rows += dropped;
+  if (dropped > 0) for_each_column(t, [&](auto& column) { compact(column, drop); });
+  report.rows_out = t.rows();
 }
 
 }  // namespace cltv::features

@@ -99,7 +99,8 @@ void fill_rfm(const TransactionTable& t, const std::vector<uint32_t>& begin, int
 
 }  // namespace
 
-models::Dataset make_dataset(const PreparedData& data, const features::FeatureOptions& options) {
+models::Dataset make_dataset(const PreparedData& data, const features::FeatureOptions& options,
+                             const HistoryBtydSource& btyd, std::vector<uint32_t>* customers) {
   const features::FeatureMatrix m = features::build_features(data.table, options);
   models::Dataset d;
   d.rows = m.rows;
@@ -122,11 +123,23 @@ models::Dataset make_dataset(const PreparedData& data, const features::FeatureOp
   const std::vector<uint32_t> offsets = customer_row_offsets(data.table);
   fill_rfm(data.table, offsets, m.window.as_of,
            m.target_complete ? std::optional<int64_t>(m.window.target_end) : std::nullopt, m.customer, d);
+  if (customers != nullptr) *customers = m.customer;
   if (options.history_features) {
-    append_history_features(data.table, offsets, m.window.as_of, data.first_time, m.customer,
-                            resolve_threads(options.threads), d);
+    const unsigned threads = resolve_threads(options.threads);
+    append_history_aggregates(data.table, offsets, m.window.as_of, data.first_time, m.customer, threads, d);
+    if (btyd.kind == HistoryBtydSource::Kind::fit_here) {
+      append_btyd_features(fit_history_btyd(history_rfm(d, m.window.as_of), m.window.as_of), threads, d);
+    } else if (btyd.kind == HistoryBtydSource::Kind::given) {
+      append_btyd_features(*btyd.given, threads, d);
+    }
   }
   return d;
+}
+
+HistoryRfm history_rfm_at(const PreparedData& data, int64_t as_of) {
+  models::Dataset d;
+  fill_rfm(data.table, customer_row_offsets(data.table), as_of, std::nullopt, {}, d);
+  return history_rfm(d, as_of);
 }
 
 namespace {
@@ -166,9 +179,9 @@ models::Dataset subset(const models::Dataset& data, const std::vector<size_t>& r
 }
 
 models::Dataset make_target_dataset(const PreparedData& data, features::FeatureOptions options, int64_t as_of,
-                                    const char* flag) {
+                                    const char* flag, const HistoryBtydSource& btyd, std::vector<uint32_t>* customers) {
   options.as_of = as_of;
-  models::Dataset d = make_dataset(data, options);
+  models::Dataset d = make_dataset(data, options, btyd, customers);
   if (!d.has_target()) {
     const int64_t target_end = add_months(as_of, static_cast<int>(options.horizon_months));
     throw_config(fmt::format("{} {}: the data ends {}, so it does not cover the whole target period [{}, {})", flag,
@@ -181,8 +194,12 @@ models::Dataset make_target_dataset(const PreparedData& data, features::FeatureO
 
 int64_t default_as_of(const PreparedData& data) {
   if (data.table.rows() == 0) throw_input("no transaction lines are left after cleaning");
-  const int64_t month_end = start_of_next_month(data.last_time);
-  return end_of_day(data.last_time) >= month_end ? month_end : add_months(month_end, -1);
+  return default_as_of(data.last_time);
+}
+
+int64_t default_as_of(int64_t last_time) {
+  const int64_t month_end = start_of_next_month(last_time);
+  return end_of_day(last_time) >= month_end ? month_end : add_months(month_end, -1);
 }
 
 bool feature_window_covered(const PreparedData& data, int64_t as_of) { return as_of <= end_of_day(data.last_time); }

@@ -110,28 +110,6 @@ CustomerHistory customer_history(const TransactionTable& t, uint32_t begin, uint
   return h;
 }
 
-// BG/NBD and Gamma-Gamma fitted on every customer's history before as-of.
-struct BtydFit {
-  btyd::FittedModel purchase, spend;
-};
-
-BtydFit fit_btyd(const models::Dataset& d, int64_t as_of) {
-  const btyd::RfmTable rfm = models::fitting_rfm(d);
-  const std::string what = fmt::format("the history before {}", format_date(as_of));
-  btyd::validate_rfm(rfm, what);
-  BtydFit fit;
-  fit.purchase = btyd::fit_model(btyd::ModelKind::bgnbd, rfm, btyd::TimeUnit::days, {});
-  fit.spend = btyd::fit_model(btyd::ModelKind::gamma_gamma, rfm, btyd::TimeUnit::days, {});
-  for (const btyd::FittedModel* m : {&fit.purchase, &fit.spend}) {
-    if (!m->convergence.converged) {
-      throw_model(fmt::format("history features: the {} fit on {} did not converge ({})", btyd::to_string(m->kind),
-                              what, m->convergence.status),
-                  "check the training windows, or train with a later --train-as-of");
-    }
-  }
-  return fit;
-}
-
 }  // namespace
 
 const std::vector<std::string>& history_feature_names() {
@@ -156,42 +134,99 @@ std::vector<uint32_t> customer_row_offsets(const TransactionTable& t) {
   return offsets;
 }
 
-void append_history_features(const TransactionTable& table, const std::vector<uint32_t>& offsets, int64_t as_of,
-                             int64_t data_first_time, const std::vector<uint32_t>& customers, unsigned threads,
-                             models::Dataset& d) {
-  if (customers.size() != d.rows || d.frequency.size() != d.rows) throw_internal("history features: rows do not match");
-  const BtydFit btyd_fit = fit_btyd(d, as_of);
-  const MonthBounds months(as_of, data_first_time);
-  const std::vector<std::string>& names = history_feature_names();
-  if (names.size() != kColumns) throw_internal("history feature names and values differ");
-  const size_t old_cols = d.cols, cols = old_cols + kColumns;
+HistoryRfm history_rfm(const models::Dataset& d, int64_t as_of) {
+  const btyd::RfmTable rfm = models::fitting_rfm(d);
+  const std::string what = fmt::format("the history before {}", format_date(as_of));
+  btyd::validate_rfm(rfm, what);
+  HistoryRfm out;
+  out.purchases = btyd::collapse_rfm(rfm.frequency, rfm.recency, rfm.T);
+  out.spend = btyd::collapse_spend_rows(rfm);
+  return out;
+}
+
+HistoryRfm merge_history_rfm(std::span<const HistoryRfm> parts) {
+  std::vector<btyd::WeightedRfm> purchases, spend;
+  for (const HistoryRfm& part : parts) {
+    purchases.push_back(part.purchases);
+    spend.push_back(part.spend);
+  }
+  return {btyd::merge_weighted(purchases, false), btyd::merge_weighted(spend, true)};
+}
+
+HistoryBtyd fit_history_btyd(const HistoryRfm& rfm, int64_t as_of) {
+  HistoryBtyd fit;
+  fit.purchase = btyd::fit_weighted(btyd::ModelKind::bgnbd, rfm.purchases, btyd::TimeUnit::days, {});
+  fit.spend = btyd::fit_weighted(btyd::ModelKind::gamma_gamma, rfm.spend, btyd::TimeUnit::days, {});
+  for (const btyd::FittedModel* m : {&fit.purchase, &fit.spend}) {
+    if (!m->convergence.converged) {
+      throw_model(fmt::format("history features: the {} fit on the history before {} did not converge ({})",
+                              btyd::to_string(m->kind), format_date(as_of), m->convergence.status),
+                  "check the training windows, or train with a later --train-as-of");
+    }
+  }
+  return fit;
+}
+
+namespace {
+
+constexpr size_t kAggregateColumns = kColumns - 4;  // the btyd_* columns come last
+
+// D's feature rows widened by EXTRA columns, each row's old values first; FILL(r, out) writes row r's
+// new values.
+template <class Fill>
+void widen(models::Dataset& d, const std::vector<std::string>& names, size_t first, size_t extra, unsigned threads,
+           Fill&& fill) {
+  const size_t old_cols = d.cols, cols = old_cols + extra;
   std::vector<double> values(d.rows * cols);
-  parallel::run_parts(parallel::even_bounds(d.rows, threads, 1024), [&](size_t, size_t begin, size_t end) {
-    std::vector<std::pair<uint32_t, int>> baskets;
-    std::vector<int64_t> days;
+  parallel::run_parts(parallel::even_bounds(d.rows, threads, 1024), [&](size_t part, size_t begin, size_t end) {
     for (size_t r = begin; r < end; ++r) {
-      const uint32_t c = customers[r];
-      const CustomerHistory h = customer_history(table, offsets[c], offsets[c + 1], as_of, months, baskets, days);
-      const double x = d.frequency[r], t_x = d.recency[r], T = d.age[r];
-      const btyd::PurchaseCountDistribution counts =
-          btyd::purchase_count_distribution(btyd_fit.purchase, d.horizon_days, x, t_x, T);
-      const double expected = counts.mean();
-      const double per_purchase = btyd::expected_spend_per_purchase(btyd_fit.spend, x, d.monetary[r]);
       double* out = values.data() + r * cols;
       std::copy(d.row(r), d.row(r) + old_cols, out);
-      const double row_values[] = {h.spend[0],         h.spend[1],         h.spend[2],
-                                   h.baskets[0],       h.baskets[1],       h.baskets[2],
-                                   h.active_months[0], h.active_months[1], h.active_months[2],
-                                   h.tenure_days,      h.gap_mean,         h.gap_sd,
-                                   h.spend_trend,      counts.p_alive,     expected,
-                                   1.0 - counts.pmf[0], expected * per_purchase};
-      static_assert(std::size(row_values) == kColumns);
-      std::copy(std::begin(row_values), std::end(row_values), out + old_cols);
+      fill(part, r, out + old_cols);
     }
   });
   d.features = std::move(values);
   d.cols = cols;
-  d.feature_names.insert(d.feature_names.end(), names.begin(), names.end());
+  d.feature_names.insert(d.feature_names.end(), names.begin() + static_cast<std::ptrdiff_t>(first),
+                         names.begin() + static_cast<std::ptrdiff_t>(first + extra));
+}
+
+}  // namespace
+
+void append_history_aggregates(const TransactionTable& table, const std::vector<uint32_t>& offsets, int64_t as_of,
+                               int64_t data_first_time, const std::vector<uint32_t>& customers, unsigned threads,
+                               models::Dataset& d) {
+  if (customers.size() != d.rows) throw_internal("history features: rows do not match");
+  const MonthBounds months(as_of, data_first_time);
+  const auto parts = parallel::even_bounds(d.rows, threads, 1024).size();
+  std::vector<std::vector<std::pair<uint32_t, int>>> baskets(parts);
+  std::vector<std::vector<int64_t>> days(parts);
+  widen(d, history_feature_names(), 0, kAggregateColumns, threads, [&](size_t part, size_t r, double* out) {
+    const uint32_t c = customers[r];
+    const CustomerHistory h =
+        customer_history(table, offsets[c], offsets[c + 1], as_of, months, baskets[part], days[part]);
+    const double row_values[] = {h.spend[0],         h.spend[1],         h.spend[2],   h.baskets[0],
+                                 h.baskets[1],       h.baskets[2],       h.active_months[0],
+                                 h.active_months[1], h.active_months[2], h.tenure_days,
+                                 h.gap_mean,         h.gap_sd,           h.spend_trend};
+    static_assert(std::size(row_values) == kAggregateColumns);
+    std::copy(std::begin(row_values), std::end(row_values), out);
+  });
+}
+
+void append_btyd_features(const HistoryBtyd& fit, unsigned threads, models::Dataset& d) {
+  if (d.frequency.size() != d.rows) throw_internal("history features: the RFM summary does not match the rows");
+  widen(d, history_feature_names(), kAggregateColumns, kColumns - kAggregateColumns, threads, [&](size_t, size_t r, double* out) {
+    const double x = d.frequency[r], t_x = d.recency[r], T = d.age[r];
+    const btyd::PurchaseCountDistribution counts =
+        btyd::purchase_count_distribution(fit.purchase, d.horizon_days, x, t_x, T);
+    const double expected = counts.mean();
+    const double per_purchase = btyd::expected_spend_per_purchase(fit.spend, x, d.monetary[r]);
+    out[0] = counts.p_alive;
+    out[1] = expected;
+    out[2] = 1.0 - counts.pmf[0];
+    out[3] = expected * per_purchase;
+  });
 }
 
 }  // namespace cltv::pipeline

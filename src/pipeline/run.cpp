@@ -16,10 +16,12 @@
 #include "cltv/io/inspect.h"
 #include "cltv/models/registry.h"
 #include "cltv/pipeline/data.h"
+#include "cltv/pipeline/partitions.h"
 #include "cltv/pipeline/scoring.h"
 #include "cltv/pipeline/split.h"
 #include "cltv/pipeline/training.h"
 #include "cltv/sha256.h"
+#include "cltv/threads.h"
 #include "cltv/storage/bundle.h"
 #include "cltv/storage/location.h"
 #include "cltv/storage/manifest.h"
@@ -76,13 +78,13 @@ struct Windows {
   std::string note;
 };
 
-Windows plan_windows(const PreparedData& data, const features::FeatureOptions& features) {
-  if (data.table.rows() == 0) throw_input("no transaction lines are left after cleaning", "check the cleaning options");
-  const int64_t first = data.first_time, last = data.last_time;
+Windows plan_windows(const InputScan& scan, const features::FeatureOptions& features) {
+  if (!scan.any_rows) throw_input("no transaction lines are left after cleaning", "check the cleaning options");
+  const int64_t first = scan.first_time, last = scan.last_time;
   const auto horizon = static_cast<int>(features.horizon_months);
   const auto months = static_cast<int>(features.feature_months);
   Windows w;
-  const int64_t complete_end = default_as_of(data);  // the day after the last complete month
+  const int64_t complete_end = default_as_of(last);  // the day after the last complete month
   w.score_as_of = features.as_of.value_or(complete_end);
   if (complete_end <= last) {
     w.note = fmt::format("the data ends on {}, so {} is incomplete: validation and scoring use the months before it",
@@ -205,6 +207,7 @@ void declare_run_params(ParamSet& params, RunOptions& options) {
                   "publish a backtest (--as-of before the default) under models/<run>/; LATEST never moves to a run "
                   "scored at an earlier as-of than the run it points at");
   declare_partial_window_param(params, options.allow_partial_window);
+  declare_partition_params(params, options.partitioning);
   options.model_flags.declare(params);
 }
 
@@ -239,43 +242,69 @@ class Run {
   }
 
   // 1. the source to a local file, its SHA-256 and size recorded.
-  storage::LocalCopy fetch() {
+  // 1. the input's parts listed; an input read whole (one file, one partition) fetched to a local
+  // file with its SHA-256 and size recorded. The parts of a partitioned input are hashed as they are
+  // streamed (step 2).
+  std::optional<storage::LocalCopy> fetch() {
+    parts_ = io::list_input_parts(source_.text(), options_.input.s3);
+    uint64_t bytes = 0;
+    for (const io::InputPart& part : parts_) bytes += part.bytes;
+    partition_count_ = partition_count(options_.partitioning, bytes);
+    if (partition_count_ > 1 || parts_.size() > 1) {
+      manifest_["source"] = {{"location", source_.text()}, {"bytes", bytes}};
+      log_.end_step({{"source", source_.text()}, {"parts", std::to_string(parts_.size())}, {"bytes", thousands(bytes)},
+                     {"partitions", std::to_string(partition_count_)}});
+      return std::nullopt;
+    }
     storage::LocalCopy copy = storage::fetch(source_, [&](int64_t done, int64_t total) {
       log_.update("download", done, total, "bytes");
     });
     const std::string sha = sha256_file_hex(copy.path());
-    const auto bytes = static_cast<uint64_t>(fs::file_size(copy.path()));
+    bytes = static_cast<uint64_t>(fs::file_size(copy.path()));
     manifest_["source"] = {{"location", source_.text()}, {"sha256", sha}, {"bytes", bytes}};
     log_.end_step({{"source", source_.text()}, {"bytes", thousands(bytes)}, {"sha256", sha}});
     return copy;
   }
 
-  // 2. read, profile into inspect.json, and clean.
-  PreparedData clean(const storage::LocalCopy& local) {
-    io::ReadResult read = io::read_fetched_input(experiment_.input, source_, local.path());
-    const io::InspectReport profile = io::inspect(read);
-    io::write_file_atomically((dir_ / "inspect.json").string(), io::inspect_json(profile));
-    PreparedData prepared = prepare_read(std::move(read), experiment_.clean);
-    prepared.input_sha256 = manifest_["source"]["sha256"].get<std::string>();  // hashed once, by the fetch step
-    log_.end_step({{"lines read", thousands(prepared.read.rows_read)},
-                   {"rejected", thousands(prepared.read.rejected)},
+  // 2. read the input whole (one partition) or stream it into a spill of many by customer (reusing
+  // a complete spill of the same input), profile it into inspect.json, and scan it: cleaning steps
+  // 1-6 and the cuts of step 7 over every partition.
+  void scan(const std::optional<storage::LocalCopy>& local) {
+    if (local) {
+      io::ReadResult read = io::read_fetched_input(experiment_.input, source_, local->path());
+      read_report_ = read.report;
+      partitions_ = whole_input_partition(std::move(read.table));
+    } else {
+      spill();
+    }
+    std::filesystem::create_directory(scratch_dir());
+    scan_ = scan_partitions(*partitions_, experiment_.clean, read_report_, scratch_dir().string(), &log_);
+    io::write_file_atomically((dir_ / "inspect.json").string(), io::inspect_json(scan_.profile));
+    const io::InspectReport& profile = scan_.profile;
+    log_.end_step({{"lines read", thousands(read_report_.rows_read)},
+                   {"rejected", thousands(read_report_.rejected)},
                    {"customers", thousands(profile.customers)},
                    {"months", profile.months.empty() ? std::string("none")
                                                      : fmt::format("{} to {}", profile.months.front().month,
                                                                    profile.months.back().month)},
-                   {"baskets removed", thousands(prepared.clean.removed_baskets.size())},
-                   {"lines kept", thousands(prepared.clean.rows_out)}});
-    return prepared;
+                   {"partitions", std::to_string(partitions_->count())}});
   }
 
-  // 3. the windows and the features of the time split.
-  Splits features(const PreparedData& data) {
-    windows_ = plan_windows(data, options_.features);
+  // 3. the windows, the samples, and the features of the sampled training and validation customers,
+  // with the history features' fits over every customer.
+  Splits features() {
+    windows_ = plan_windows(scan_, options_.features);
     if (!windows_.note.empty()) log_.note(windows_.note);
+    plan_ = make_plan();
+    cleaned_.emplace(*partitions_, plan_, std::move(scan_.whole));
+    CollectedSets collected = collect_partitions(*cleaned_, plan_, scan_.lines, &log_);
+    fits_ = std::move(collected.fits);
+    Splits s = std::move(collected.splits);
+    s.description = split_description(s);
     experiment_.split.split = "time";
-    experiment_.split.train_as_of = windows_.train_as_of.value_or(windows_.valid_as_of);
-    if (windows_.train_as_of) experiment_.split.valid_as_of = windows_.valid_as_of;
-    Splits s = make_splits(data, experiment_.features, experiment_.split, false);
+    experiment_.split.train_as_of = plan_.train_as_of.empty() ? windows_.valid_as_of : plan_.train_as_of.back();
+    experiment_.split.valid_as_of = windows_.valid_as_of;
+    experiment_.features.units = plan_.features.units;
     experiment_.levels = resolve_level_cuts(experiment_, s.level_spend);
     manifest_["split"] = s.description;
     manifest_["valid_as_of"] = format_date(windows_.valid_as_of);
@@ -283,15 +312,18 @@ class Run {
     log_.end_step({{"features", std::to_string(s.train.cols)},
                    {"train customers", thousands(s.train.rows)},
                    {"valid customers", thousands(s.valid.rows)},
-                   {"valid month", format_month(windows_.valid_as_of)}});
+                   {"valid month", format_month(windows_.valid_as_of)},
+                   {"baskets removed", thousands(collected.clean.removed_baskets.size())},
+                   {"lines kept", thousands(collected.clean.rows_out)}});
     return s;
   }
 
   // 4. fit the model and save the bundle; the fit's metrics go into metrics.json.
-  void train(const Splits& splits, const PreparedData& data) {
+  void train(const Splits& splits) {
     std::unique_ptr<models::Model> model;
     const TrainOutcome t = fit_and_evaluate(options_.model, options_.model_flags, true, splits, experiment_, model);
-    save_trained_model(location(bundle_dir()), *model, t, splits, experiment_, options_.model_flags, data.input_sha256);
+    save_trained_model(location(bundle_dir()), *model, t, splits, experiment_, options_.model_flags,
+                       manifest_["source"]["sha256"].get<std::string>());
     for (const auto& m : t.metrics) metrics_[m.name] = eval::metrics_to_json(m.metrics);
     for (const auto& warning : t.fit.warnings) log_.note("WARNING: " + warning);
     RunLog::Counts counts{{"model", options_.model}, {"fit", fmt::format("{:.2f} s", t.fit_seconds)}};
@@ -316,16 +348,21 @@ class Run {
     return loaded;
   }
 
-  // 6. every customer of the scoring window.
-  PredictOutcome score(const storage::LoadedBundle& bundle, const PreparedData& data) {
+  // 6. every customer of the scoring window, partition by partition, merged in input order.
+  PredictOutcome score(const storage::LoadedBundle& bundle) {
     PredictOptions predict;
     predict.model = (final_dir_ / storage::run_bundle_dir).string();
     predict.as_of = windows_.score_as_of;
-    predict.out = (dir_ / "predictions.csv").string();
-    predict.segments = (dir_ / "segments.json").string();
     predict.allow_partial_window = options_.allow_partial_window;
-    PredictOutcome p = score_customers(bundle, data, predict);
-    log_.end_step({{"customers", thousands(p.scores.rows())}, {"as of", p.scores.as_of}});
+    const std::string name = options_.partitioning.out_format == "csv.gz" ? "predictions.csv.gz" : "predictions.csv";
+    PredictOutcome p;
+    p.scores = score_partitions(*cleaned_, bundle, fit_at(windows_.score_as_of), predict,
+                                (dir_ / name).string(), options_.partitioning.out_format == "csv.gz",
+                                scratch_dir().string(), &log_);
+    io::write_file_atomically((dir_ / "segments.json").string(), segments_json(p.scores));
+    std::filesystem::remove_all(scratch_dir());
+    predictions_name_ = name;
+    log_.end_step({{"customers", thousands(p.scores.customers)}, {"as of", p.scores.as_of}});
     return p;
   }
 
@@ -367,12 +404,19 @@ class Run {
     log_.end_step({{"to", published.text()}, {"LATEST", outcome_.run_id}});
   }
 
-  int64_t score_as_of() const { return windows_.score_as_of; }
+  // Whether the run scores before the month after the data (a backtest).
+  bool backtest() const { return windows_.score_as_of < default_as_of(scan_.last_time); }
+
+  // Removes the spill of a run that completed: only an interrupted run's spill is worth keeping.
+  void remove_spill() {
+    std::error_code ignored;
+    if (!spill_dir_.empty()) fs::remove_all(spill_dir_, ignored);
+  }
 
   RunOutcome finish() {
     log_.finish(fmt::format("run {} done", outcome_.run_id),
                 {{"run", outcome_.run_dir},
-                 {"predictions", (final_dir_ / "predictions.csv").string()},
+                 {"predictions", (final_dir_ / predictions_name_).string()},
                  {"segments", (final_dir_ / "segments.json").string()},
                  {"plots", (final_dir_ / "plots").string()},
                  {"report", (final_dir_ / "report.md").string()},
@@ -383,6 +427,85 @@ class Run {
 
  private:
   std::string bundle_dir() const { return (dir_ / storage::run_bundle_dir).string(); }
+
+  // The partition pass: the parts streamed into WORK/spill/<fingerprint> (kept after a failure for
+  // the next run of the same input to reuse, removed after a run that completes).
+  void spill() {
+    const io::Schema schema = io::resolve_schema(experiment_.input.schema);
+    io::ReadOptions read;
+    read.on_bad_row = io::parse_bad_row_option(experiment_.input.on_bad_row);
+    read.threads = resolve_threads(experiment_.input.threads);
+    read.source_name = source_.text();
+    read.progress = &log_;
+    const std::string fingerprint = input_fingerprint(
+        parts_, fmt::format("schema {}\non-bad-row {}\npartitions {}", experiment_.input.schema,
+                            experiment_.input.on_bad_row, partition_count_));
+    spill_dir_ = fs::path(options_.work) / "spill" / fingerprint.substr(0, 16);
+    SpilledInput spilled = spill_input(parts_, schema, read, partition_count_, spill_dir_.string(), fingerprint);
+    if (spilled.reused) {
+      log_.note(fmt::format("reusing the complete spill of this input in {} (same parts, sizes, times and settings)",
+                            spill_dir_.string()));
+    }
+    read_report_ = std::move(spilled.read);
+    std::string part_hashes;
+    for (const io::PartInfo& part : read_report_.parts) part_hashes += fmt::format("{}  {}\n", part.sha256, part.name);
+    manifest_["source"]["sha256"] = sha256_hex(part_hashes);  // of the parts' sha256sum lines
+    manifest_["source"]["parts"] = read_report_.parts.size();
+    manifest_["spill"] = {{"partitions", spilled.spill.partitions}, {"bytes", spilled.spill.bytes},
+                          {"reused", spilled.reused}};
+    partitions_ = spilled_partitions(std::move(spilled.spill));
+  }
+  fs::path scratch_dir() const { return dir_ / ".scratch"; }
+  const HistoryBtyd* fit_at(int64_t as_of) const {
+    for (const auto& [date, fit] : fits_) {
+      if (date == as_of) return &fit;
+    }
+    return nullptr;
+  }
+
+  // The windows and samples every partition uses: training windows (oldest first), validation and
+  // scoring; the samples from each customer's sample position.
+  PartitionPlan make_plan() const {
+    PartitionPlan plan;
+    plan.clean = experiment_.clean;
+    plan.cuts = scan_.cuts;
+    plan.read = read_report_;
+    plan.features = experiment_.features;
+    plan.features.units = scan_.units;
+    plan.first_time = scan_.first_time;
+    plan.last_time = scan_.last_time;
+    plan.seed = static_cast<uint64_t>(options_.seed);
+    plan.score_as_of = windows_.score_as_of;
+    plan.valid_as_of = windows_.valid_as_of;
+    const int64_t last_train = windows_.train_as_of.value_or(windows_.valid_as_of);
+    plan.train_as_of = training_as_ofs(scan_.first_time, experiment_.features.feature_months, last_train,
+                                       experiment_.split.train_windows.value_or(1));
+    const bool separate = windows_.train_as_of.has_value();
+    const bool last_validates = !separate && experiment_.split.validate_on_last_window && !plan.train_as_of.empty();
+    if (!last_validates) plan.train_as_of.push_back(last_train);
+    const double customers = static_cast<double>(std::max<uint64_t>(scan_.customers, 1));
+    const double train_share = static_cast<double>(options_.partitioning.train_sample) / customers;
+    const double valid_share = static_cast<double>(options_.partitioning.valid_sample) / customers;
+    if (separate || last_validates) {
+      plan.train_sample = {0.0, std::min(1.0, train_share)};
+      plan.valid_sample = {0.0, std::min(1.0, valid_share)};
+    } else {  // one window: 20% validate, the rest train
+      plan.valid_sample = {0.0, std::min(0.2, valid_share)};
+      plan.train_sample = {0.2, 0.2 + std::min(0.8, train_share)};
+    }
+    return plan;
+  }
+
+  std::string split_description(const Splits& s) const {
+    const size_t earlier = plan_.train_as_of.size() - 1;
+    return fmt::format(
+        "time split: train at {}{}, valid at {}: {} train rows ({:.1f}% sample of each window's customers), {} valid "
+        "rows ({:.1f}% sample)",
+        format_date(plan_.train_as_of.back()),
+        earlier == 0 ? std::string() : fmt::format(" and the {} months before it, stacked", earlier),
+        format_date(plan_.valid_as_of), s.train.rows, 100.0 * (plan_.train_sample.to - plan_.train_sample.from),
+        s.valid.rows, 100.0 * (plan_.valid_sample.to - plan_.valid_sample.from));
+  }
   storage::Location location(const std::string& text) const { return storage::parse_location(text, options_.input.s3); }
 
   struct RemoveIncomplete {
@@ -404,6 +527,16 @@ class Run {
   ordered_json metrics_ = ordered_json::object();
   ExperimentOptions experiment_;
   Windows windows_;
+  io::ReadReport read_report_;
+  std::unique_ptr<PartitionSource> partitions_;
+  InputScan scan_;
+  PartitionPlan plan_;
+  std::optional<CleanedPartitions> cleaned_;
+  std::vector<std::pair<int64_t, HistoryBtyd>> fits_;
+  std::string predictions_name_ = "predictions.csv";
+  std::vector<io::InputPart> parts_;
+  uint32_t partition_count_ = 1;
+  fs::path spill_dir_;  // empty: the input was read whole
 };
 
 // The source location: --source, else WORK/transactions.csv, which must then exist.
@@ -428,15 +561,15 @@ RunOutcome run_pipeline(const RunOptions& options, RunLog& log) {
   models::make_model(options.model);  // an unknown model fails before any work
 
   Run run(options, log, source);
-  const storage::LocalCopy local = run_step(log, "fetch", [&] { return run.fetch(); });
-  const PreparedData data = run_step(log, "clean", [&] { return run.clean(local); });
-  const Splits splits = run_step(log, "features", [&] { return run.features(data); });
-  run_step(log, "train", [&] { run.train(splits, data); });
+  const std::optional<storage::LocalCopy> local = run_step(log, "fetch", [&] { return run.fetch(); });
+  run_step(log, "clean", [&] { run.scan(local); });
+  const Splits splits = run_step(log, "features", [&] { return run.features(); });
+  run_step(log, "train", [&] { run.train(splits); });
   const storage::LoadedBundle bundle = run_step(log, "evaluate", [&] { return run.evaluate(splits); });
-  const PredictOutcome scored = run_step(log, "score", [&] { return run.score(bundle, data); });
+  const PredictOutcome scored = run_step(log, "score", [&] { return run.score(bundle); });
   run_step(log, "write", [&] { run.write(scored); });
-  const bool backtest = run.score_as_of() < default_as_of(data);
-  run_step(log, "publish", [&] { run.publish(artifacts, backtest); });
+  run_step(log, "publish", [&] { run.publish(artifacts, run.backtest()); });
+  run.remove_spill();
   return run.finish();
 }
 

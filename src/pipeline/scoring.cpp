@@ -103,12 +103,15 @@ void summarise_levels(ScoredCustomers& s) {
   }
   std::stable_sort(s.at_risk.begin(), s.at_risk.end(),
                    [&](size_t a, size_t b) { return o.spend_at_risk[a] > o.spend_at_risk[b]; });
+  s.customers = s.rows();
+  s.at_risk_customers = s.at_risk.size();
 }
 
 }  // namespace
 
 ScoredCustomers score_data(const storage::LoadedBundle& bundle, const PreparedData& data, const PredictOptions& options,
-                           models::Dataset* scored_rows) {
+                           models::Dataset* scored_rows, const HistoryBtydSource& btyd,
+                           std::vector<uint32_t>* customers) {
   ExperimentOptions settings = bundle_settings(bundle.info);
   // Scoring looks forward: every customer of the trained population's kind gets a row (the
   // original's all-months rule needs the future, so its models score the window's customers).
@@ -126,7 +129,7 @@ ScoredCustomers score_data(const storage::LoadedBundle& bundle, const PreparedDa
   if (!unit_warning.empty()) s.warnings.push_back(unit_warning);
 
   settings.features.as_of = window.as_of;
-  models::Dataset set = make_dataset(data, settings.features);
+  models::Dataset set = make_dataset(data, settings.features, btyd, customers);
   storage::check_feature_contract(bundle.info, set.feature_names);
   s.horizon_months = set.horizon_months;
   models::Prediction p = bundle.model->predict(set, horizon_cuts(s.levels, set.horizon_months));
@@ -138,6 +141,34 @@ ScoredCustomers score_data(const storage::LoadedBundle& bundle, const PreparedDa
   summarise_levels(s);
   if (scored_rows != nullptr) *scored_rows = std::move(set);
   return s;
+}
+
+void append_scored_row(ScoredCustomers& to, const ScoredCustomers& from, size_t r) {
+  auto copy = [r](auto& target, const auto& source) {
+    if (!source.empty()) target.push_back(source[r]);
+  };
+  const models::SpendDistribution& d = from.distribution;
+  models::SpendDistribution& out = to.distribution;
+  out.levels = d.levels;
+  for (auto column : {&models::SpendDistribution::p_buy, &models::SpendDistribution::expected_spend,
+                      &models::SpendDistribution::p10, &models::SpendDistribution::p50, &models::SpendDistribution::p90,
+                      &models::SpendDistribution::p_alive, &models::SpendDistribution::expected_purchases,
+                      &models::SpendDistribution::days_to_next_purchase}) {
+    copy(out.*column, d.*column);
+  }
+  const auto level_row = d.level_probability.begin() + static_cast<std::ptrdiff_t>(r * d.levels);
+  out.level_probability.insert(out.level_probability.end(), level_row, level_row + static_cast<std::ptrdiff_t>(d.levels));
+  const LevelOutlook& o = from.outlook;
+  LevelOutlook& oo = to.outlook;
+  for (auto column : {&LevelOutlook::current_monthly_spend, &LevelOutlook::p_down, &LevelOutlook::p_same,
+                      &LevelOutlook::p_up, &LevelOutlook::spend_at_risk}) {
+    copy(oo.*column, o.*column);
+  }
+  copy(oo.current_level, o.current_level);
+  copy(oo.predicted_level, o.predicted_level);
+  copy(oo.trend, o.trend);
+  copy(to.customer_id, from.customer_id);
+  copy(to.next_purchase_date, from.next_purchase_date);
 }
 
 namespace {

@@ -14,7 +14,9 @@ using nlohmann::ordered_json;
 
 bool has_purchase_columns(const ScoredCustomers& s) { return !s.distribution.p_alive.empty(); }
 
-void append_row(std::string& csv, const ScoredCustomers& s, size_t r) {
+}  // namespace
+
+void append_prediction_row(std::string& csv, const ScoredCustomers& s, size_t r) {
   const models::SpendDistribution& d = s.distribution;
   const LevelOutlook& o = s.outlook;
   io::append_csv_field(csv, s.customer_id[r]);
@@ -26,6 +28,8 @@ void append_row(std::string& csv, const ScoredCustomers& s, size_t r) {
   }
   csv += '\n';
 }
+
+namespace {
 
 ordered_json at_risk_json(const ScoredCustomers& s, size_t first, size_t count) {
   ordered_json page = ordered_json::array();
@@ -57,7 +61,7 @@ std::string at_risk_text(const ScoredCustomers& s) {
   const LevelOutlook& o = s.outlook;
   std::string text = fmt::format(
       "{} customers are more likely than not to fall a level (p_down >= 0.5); spend at risk {:.0f} over {} month(s)",
-      s.at_risk.size(), s.at_risk_spend, s.horizon_months);
+      s.at_risk_customers, s.at_risk_spend, s.horizon_months);
   const size_t shown = std::min<size_t>(s.at_risk.size(), 10);
   text += shown > 0 ? fmt::format("; the {} largest:\n", shown) : "\n";
   for (size_t i = 0; i < shown; ++i) {
@@ -96,12 +100,17 @@ ordered_json prediction_row_json(const ScoredCustomers& s, size_t r) {
   return row;
 }
 
-std::string predictions_csv(const ScoredCustomers& s) {
+std::string predictions_csv_header(const ScoredCustomers& s) {
   std::string csv =
       "customer_id,expected_spend,p_buy,p10,p50,p90,current_monthly_spend,current_level,predicted_level,p_down,"
       "p_same,p_up,trend,spend_at_risk";
   csv += has_purchase_columns(s) ? ",p_alive,expected_purchases,next_purchase_date\n" : "\n";
-  for (size_t r = 0; r < s.rows(); ++r) append_row(csv, s, r);
+  return csv;
+}
+
+std::string predictions_csv(const ScoredCustomers& s) {
+  std::string csv = predictions_csv_header(s);
+  for (size_t r = 0; r < s.rows(); ++r) append_prediction_row(csv, s, r);
   return csv;
 }
 
@@ -113,14 +122,14 @@ std::string segments_json(const ScoredCustomers& s, size_t first, size_t count) 
   seg["as_of_note"] = s.as_of_note;
   seg["horizon_months"] = s.horizon_months;
   seg["warnings"] = s.warnings;
-  seg["customers"] = s.rows();
+  seg["customers"] = s.customers;
   seg["level_cuts"] = s.levels.cuts;
   seg["current_level_counts"] = s.current_counts;
   seg["predicted_level_counts"] = s.predicted_counts;
   seg["expected_level_counts"] = s.expected_counts;
   seg["transitions"] = s.transitions;  // [current][predicted]
   seg["expected_spend_total"] = s.expected_spend_total;
-  seg["at_risk"] = {{"customers", s.at_risk.size()},
+  seg["at_risk"] = {{"customers", s.at_risk_customers},
                     {"spend_at_risk", s.at_risk_spend},
                     {"first", first},
                     {"count", std::min(count, s.at_risk.size() > first ? s.at_risk.size() - first : size_t{0})},
@@ -132,7 +141,7 @@ std::string scoring_summary_text(const PredictOutcome& outcome, bool with_paths)
   const ScoredCustomers& s = outcome.scores;
   std::string text;
   for (const auto& warning : s.warnings) text += warning + "\n";
-  text += fmt::format("scored {} customers for the {} month(s) from {} ({}) with model {} ({})\n", s.rows(),
+  text += fmt::format("scored {} customers for the {} month(s) from {} ({}) with model {} ({})\n", s.customers,
                       s.horizon_months, s.as_of, s.as_of_note, s.model, s.model_kind);
   text += fmt::format("expected spend {:.0f} in total\n", s.expected_spend_total);
   text += level_table(s);

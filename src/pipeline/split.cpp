@@ -38,21 +38,13 @@ std::pair<std::vector<size_t>, std::vector<size_t>> hold_out(size_t n, double fr
   return {rest, held_rows};
 }
 
-// The training windows before TRAIN_AS_OF, oldest first: monthly as-of dates back from it while
-// their feature window starts within the data, at most COUNT - 1 of them (COUNT 0: all).
+// The datasets of the training windows before TRAIN_AS_OF, oldest first (training_as_ofs).
 std::vector<models::Dataset> earlier_windows(const PreparedData& data, const features::FeatureOptions& features,
                                              int64_t train_as_of, int64_t count) {
-  const int64_t first_day = floor_div(data.first_time, seconds_per_day) * seconds_per_day;
-  const auto months = static_cast<int>(features.feature_months);
-  std::vector<int64_t> as_ofs;
-  for (int back = 1; count == 0 || back < count; ++back) {
-    const int64_t as_of = add_months(train_as_of, -back);
-    if (add_months(as_of, -months) < first_day) break;
-    as_ofs.push_back(as_of);
-  }
-  std::reverse(as_ofs.begin(), as_ofs.end());
   std::vector<models::Dataset> windows;
-  for (const int64_t as_of : as_ofs) windows.push_back(make_target_dataset(data, features, as_of, "--train-windows"));
+  for (const int64_t as_of : training_as_ofs(data.first_time, features.feature_months, train_as_of, count)) {
+    windows.push_back(make_target_dataset(data, features, as_of, "--train-windows"));
+  }
   return windows;
 }
 
@@ -69,6 +61,19 @@ std::string validation_text(const SplitOptions& options, bool last_validates) {
 }
 
 }  // namespace
+
+std::vector<int64_t> training_as_ofs(int64_t first_time, int64_t feature_months, int64_t train_as_of, int64_t count) {
+  const int64_t first_day = floor_div(first_time, seconds_per_day) * seconds_per_day;
+  const auto months = static_cast<int>(feature_months);
+  std::vector<int64_t> as_ofs;
+  for (int back = 1; count == 0 || back < count; ++back) {
+    const int64_t as_of = add_months(train_as_of, -back);
+    if (add_months(as_of, -months) < first_day) break;
+    as_ofs.push_back(as_of);
+  }
+  std::reverse(as_ofs.begin(), as_ofs.end());
+  return as_ofs;
+}
 
 void declare_split_params(ParamSet& params, SplitOptions& options) {
   params.add_choice("split", options.split, "time", {"time", "random"},

@@ -33,6 +33,13 @@ struct WeightedRfm {
 // Collapses identical rows (exact equality of the key values) into weights; zbar may be empty.
 WeightedRfm collapse_rfm(std::span<const double> x, std::span<const double> t_x, std::span<const double> T);
 WeightedRfm collapse_spend(std::span<const double> x, std::span<const double> zbar);
+// RFM's repeat buyers as Gamma-Gamma rows (x, zbar), collapsed. Input error when there is no monetary
+// value, a repeat buyer's is not positive, or there is no repeat buyer.
+WeightedRfm collapse_spend_rows(const RfmTable& rfm);
+// PARTS collapsed into one (weights of equal keys summed); SPEND: Gamma-Gamma rows (x, zbar). Rows of
+// every collapsed table are in ascending key order, so a fit does not depend on how the customers
+// were split or ordered.
+WeightedRfm merge_weighted(std::span<const WeightedRfm> parts, bool spend);
 
 // Log-likelihood of one customer; PARAMS in the literature's order and scale.
 double bgnbd_log_likelihood(std::span<const double> params, double x, double t_x, double T);

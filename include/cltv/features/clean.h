@@ -5,6 +5,8 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -67,5 +69,47 @@ struct CleanReport {
 // the schema's return rule). Throws config error for an unknown OPTIONS.returns.
 CleanReport clean_transactions(TransactionTable& table, const CleanOptions& options,
                                const io::ReadReport& report);
+
+// The parts of cleaning for a table split by customer (pipeline/partitions.h): steps 1-6 look at one
+// customer at a time; step 7 chooses baskets by their totals over the whole input, so it runs with
+// cuts decided from every part's basket totals.
+
+// Steps 1-6 of clean_transactions: TABLE ends grouped by customer; the report's step-7 fields stay 0.
+CleanReport clean_lines(TransactionTable& table, const CleanOptions& options, const io::ReadReport& report);
+
+// A basket of a table after steps 1-6: its total and lines, and its place in the input (ORDER: the
+// basket's first input row), which breaks ties between equal totals.
+struct BasketTotal {
+  uint32_t basket = 0;
+  double total = 0.0;
+  uint32_t lines = 0;
+  uint32_t first_row = 0;  // the basket's first row in the table
+  uint64_t order = 0;
+};
+// Every basket with a line in TABLE, by basket id; ORDER[b] is basket b's place in the input.
+std::vector<BasketTotal> basket_totals(const TransactionTable& table, std::span<const uint64_t> order);
+
+// Step 7's choice over the whole input: a basket is removed when it is among the N largest or N
+// smallest totals (ties by input order), above --max-basket-amount, or above the absurd limit.
+struct OutlierCuts {
+  std::optional<BasketTotal> top_last;     // the N-th largest basket (none: --drop-top-baskets 0)
+  std::optional<BasketTotal> bottom_last;  // the N-th smallest
+  double max_amount = 0.0;                 // 0: no limit
+  double absurd_limit = 0.0;               // 0: none (--keep-absurd-amounts, or p99 <= 0)
+};
+// Whether A comes before B among the largest totals (and B before A among the smallest).
+bool larger_basket(const BasketTotal& a, const BasketTotal& b);
+// The cuts for OPTIONS from the baskets' N-th largest and smallest (at most N of each in any order:
+// the caller's candidates) and their totals' 99th percentile (io::quantile_inplace).
+OutlierCuts outlier_cuts(const CleanOptions& options, std::vector<BasketTotal> largest,
+                         std::vector<BasketTotal> smallest, double basket_total_p99);
+// The N baskets of BASKETS that come first among the largest (LARGEST) or the smallest totals.
+std::vector<BasketTotal> extreme_baskets(std::vector<BasketTotal> baskets, int64_t n, bool largest);
+// Step 7 on a table cleaned by clean_lines: removes the baskets CUTS choose (BASKETS: its
+// basket_totals), listing them in REPORT (largest total first, ties by input order).
+void remove_outlier_baskets(TransactionTable& table, const std::vector<BasketTotal>& baskets,
+                            const OutlierCuts& cuts, CleanReport& report);
+// Whether OPTIONS remove any basket at all (step 7 runs).
+bool removes_baskets(const CleanOptions& options);
 
 }  // namespace cltv::features

@@ -10,6 +10,7 @@
 #include "cltv/features/features.h"
 #include "cltv/io/input_options.h"
 #include "cltv/models/model.h"
+#include "cltv/pipeline/history_features.h"
 
 namespace cltv::pipeline {
 
@@ -30,11 +31,17 @@ PreparedData prepare_read(io::ReadResult read, const features::CleanOptions& cle
 // The population's rows at OPTIONS.as_of: features, targets (only when the data covers the whole
 // target period: a partial month would look like a fall in spend), window amount, and
 // lifetimes-style RFM in days over all history before as-of.
-models::Dataset make_dataset(const PreparedData& data, const features::FeatureOptions& options);
+// With the history features, BTYD says where their BG/NBD + Gamma-Gamma comes from. CUSTOMERS, when
+// given, receives each row's table customer id.
+models::Dataset make_dataset(const PreparedData& data, const features::FeatureOptions& options,
+                             const HistoryBtydSource& btyd = {}, std::vector<uint32_t>* customers = nullptr);
+// The fitting history at AS_OF (every customer with a purchase before it), without the features.
+HistoryRfm history_rfm_at(const PreparedData& data, int64_t as_of);
 // make_dataset for training and evaluation: a config error naming FLAG when the data does not cover
 // the whole target period of the window at AS_OF.
 models::Dataset make_target_dataset(const PreparedData& data, features::FeatureOptions options, int64_t as_of,
-                                    const char* flag);
+                                    const char* flag, const HistoryBtydSource& btyd = {},
+                                    std::vector<uint32_t>* customers = nullptr);
 
 // The rows ROWS of DATA, in that order.
 models::Dataset subset(const models::Dataset& data, const std::vector<size_t>& rows);
@@ -46,6 +53,8 @@ models::Dataset stack_datasets(const std::vector<models::Dataset>& parts);
 // The default as-of for scoring: the first day after the data's last complete month (a month is
 // complete when the data reaches its last day), so no feature month is partial.
 int64_t default_as_of(const PreparedData& data);
+// The same for data whose last line is at LAST_TIME.
+int64_t default_as_of(int64_t last_time);
 // Whether the data covers the feature window ending at AS_OF to its last day.
 bool feature_window_covered(const PreparedData& data, int64_t as_of);
 

@@ -6,9 +6,11 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <vector>
 
+#include "cltv/btyd/models.h"
 #include "cltv/models/model.h"
 #include "cltv/table.h"
 
@@ -21,13 +23,38 @@ const std::vector<std::string>& history_feature_names();
 // [offsets[c], offsets[c + 1]).
 std::vector<uint32_t> customer_row_offsets(const TransactionTable& table);
 
-// Appends the history columns to D, whose rows are the table customers CUSTOMERS at AS_OF, from the
-// table's lines before AS_OF (months before the data's first month, DATA_FIRST_TIME, do not count in
-// the trend). D must already carry its RFM summary and fitting history (make_dataset fills them).
-// Customers are computed on THREADS threads. Throws model error when the BG/NBD or Gamma-Gamma fit
-// fails.
-void append_history_features(const TransactionTable& table, const std::vector<uint32_t>& offsets, int64_t as_of,
-                             int64_t data_first_time, const std::vector<uint32_t>& customers, unsigned threads,
-                             models::Dataset& d);
+// The BG/NBD + Gamma-Gamma behind the btyd_* history features at one as-of, and what it is fitted
+// on: every customer with a purchase before as-of, collapsed (small, and mergeable over partitions).
+struct HistoryRfm {
+  btyd::WeightedRfm purchases;  // (x, t_x, T)
+  btyd::WeightedRfm spend;      // repeat buyers' (x, zbar)
+};
+struct HistoryBtyd {
+  btyd::FittedModel purchase, spend;
+};
+// D's fitting history (make_dataset fills it), checked and collapsed.
+HistoryRfm history_rfm(const models::Dataset& d, int64_t as_of);
+// PARTS merged into one.
+HistoryRfm merge_history_rfm(std::span<const HistoryRfm> parts);
+// Throws model error when a fit does not converge.
+HistoryBtyd fit_history_btyd(const HistoryRfm& rfm, int64_t as_of);
+
+// Where make_dataset's btyd_* columns come from: fitted on the dataset's own history (one table
+// holding every customer), given (fitted over every partition), or left to the caller
+// (append_btyd_features once the fit over every partition is known).
+struct HistoryBtydSource {
+  enum class Kind { fit_here, given, later } kind = Kind::fit_here;
+  const HistoryBtyd* given = nullptr;
+};
+
+// Appends the history aggregates (every history column before the btyd_* ones) to D, whose rows are
+// the table customers CUSTOMERS at AS_OF, from the table's lines before AS_OF (months before the
+// data's first month, DATA_FIRST_TIME, do not count in the trend). Customers are computed on THREADS
+// threads.
+void append_history_aggregates(const TransactionTable& table, const std::vector<uint32_t>& offsets, int64_t as_of,
+                               int64_t data_first_time, const std::vector<uint32_t>& customers, unsigned threads,
+                               models::Dataset& d);
+// Appends the btyd_* columns from FIT and each row's RFM summary (D must carry it), on THREADS threads.
+void append_btyd_features(const HistoryBtyd& fit, unsigned threads, models::Dataset& d);
 
 }  // namespace cltv::pipeline

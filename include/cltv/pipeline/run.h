@@ -16,6 +16,7 @@
 #include "cltv/io/input_options.h"
 #include "cltv/params.h"
 #include "cltv/pipeline/model_flags.h"
+#include "cltv/pipeline/partitions.h"
 #include "cltv/pipeline/run_log.h"
 
 namespace cltv::pipeline {
@@ -34,6 +35,7 @@ struct RunOptions {
   int64_t seed = 0;
   bool publish = false;               // publish a backtest (an --as-of before the default)
   bool allow_partial_window = false;  // score at an --as-of whose feature window the data only partly covers
+  PartitionOptions partitioning;      // partitions, samples, output format
 };
 
 // Declares every flag of `cltv run` (and the config-file keys, which are the same names).

@@ -49,9 +49,15 @@ struct ScoredCustomers {
   double expected_spend_total = 0;                       // sum of expected spend
   std::vector<size_t> at_risk;  // rows with p_down >= 0.5, the largest spend at risk first
   double at_risk_spend = 0;     // their total spend at risk
+  // The customers scored and those at risk. Equal to rows() and at_risk.size() unless only some rows
+  // are kept (a summary merged over partitions keeps the first at-risk rows).
+  size_t customers = 0, at_risk_customers = 0;
 
   size_t rows() const { return customer_id.size(); }
 };
+
+// Appends row R of FROM to TO (same model, levels and columns).
+void append_scored_row(ScoredCustomers& to, const ScoredCustomers& from, size_t r);
 
 struct PredictOutcome {
   ScoredCustomers scores;
@@ -66,13 +72,18 @@ PredictOutcome score_customers(const storage::LoadedBundle& bundle, const Prepar
 
 // Scores DATA (prepared with the bundle's cleaning settings) with BUNDLE, writing nothing; SCORED_ROWS,
 // when given, receives the dataset scored (features, RFM), row for row.
+// BTYD and CUSTOMERS as in make_dataset.
 ScoredCustomers score_data(const storage::LoadedBundle& bundle, const PreparedData& data, const PredictOptions& options,
-                           models::Dataset* scored_rows = nullptr);
+                           models::Dataset* scored_rows = nullptr, const HistoryBtydSource& btyd = {},
+                           std::vector<uint32_t>* customers = nullptr);
 
 // Renderings. predictions.csv: customer_id, expected_spend, p_buy, p10, p50, p90,
 // current_monthly_spend, current_level, predicted_level, p_down, p_same, p_up, trend, spend_at_risk
 // and, for "buy 'til you die" models, p_alive, expected_purchases, next_purchase_date.
 std::string predictions_csv(const ScoredCustomers& scores);
+// Its header line and one row (each ending in a newline).
+std::string predictions_csv_header(const ScoredCustomers& scores);
+void append_prediction_row(std::string& csv, const ScoredCustomers& scores, size_t r);
 // Row R as a JSON object with the CSV's columns (numbers as numbers, levels as integers, an empty
 // next_purchase_date null).
 nlohmann::ordered_json prediction_row_json(const ScoredCustomers& scores, size_t r);

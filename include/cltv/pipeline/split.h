@@ -39,6 +39,11 @@ struct Splits {
   std::vector<double> level_spend;
 };
 
+// The as-of dates of the training windows before TRAIN_AS_OF, oldest first: monthly as-of dates back
+// from it while their feature window starts within the data (from FIRST_TIME), at most COUNT - 1 of
+// them (COUNT 0: all).
+std::vector<int64_t> training_as_ofs(int64_t first_time, int64_t feature_months, int64_t train_as_of, int64_t count);
+
 // Builds the sets; REQUIRE_TEST makes a missing test window a config error. Without --valid-as-of
 // the time split validates on a seeded random 20% of the training window's customers. With
 // --train-windows, the earlier windows' rows (each with features and target from the data before
