@@ -3,11 +3,13 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <optional>
 
 #include <fmt/format.h>
 
 #include "cltv/error.h"
+#include "cltv/models/btyd_spend.h"
 #include "cltv/pipeline/history_features.h"
 #include "cltv/threads.h"
 #include "cltv/time.h"
@@ -41,7 +43,8 @@ namespace {
 // (CUSTOMERS) and the history of every customer who bought before as-of. With a TARGET_END, also
 // the population's purchase days in [as_of, target_end) (lifetimes' holdout frequency).
 void fill_rfm(const TransactionTable& t, const std::vector<uint32_t>& begin, int64_t as_of,
-              std::optional<int64_t> target_end, const std::vector<uint32_t>& customers, models::Dataset& out) {
+              std::optional<int64_t> target_end, const std::vector<uint32_t>& customers, models::Dataset& out,
+              std::vector<uint32_t>* history_customers = nullptr) {
   const size_t customer_count = t.customer_ids.size();
   const int64_t last_day = floor_div(as_of, seconds_per_day) - 1;
   struct Summary {
@@ -88,8 +91,10 @@ void fill_rfm(const TransactionTable& t, const std::vector<uint32_t>& begin, int
     out.age.push_back(summary[c].age);
     out.monetary.push_back(summary[c].monetary);
   }
-  for (const Summary& s : summary) {
+  for (uint32_t c = 0; c < customer_count; ++c) {
+    const Summary& s = summary[c];
     if (!s.bought) continue;
+    if (history_customers != nullptr) history_customers->push_back(c);
     out.history_frequency.push_back(s.frequency);
     out.history_recency.push_back(s.recency);
     out.history_age.push_back(s.age);
@@ -136,10 +141,23 @@ models::Dataset make_dataset(const PreparedData& data, const features::FeatureOp
   return d;
 }
 
-HistoryRfm history_rfm_at(const PreparedData& data, int64_t as_of) {
+HistoryRfm history_rfm_at(const PreparedData& data, int64_t as_of, const std::function<bool(std::string_view)>& spend_sample) {
   models::Dataset d;
-  fill_rfm(data.table, customer_row_offsets(data.table), as_of, std::nullopt, {}, d);
-  return history_rfm(d, as_of);
+  std::vector<uint32_t> customers;
+  fill_rfm(data.table, customer_row_offsets(data.table), as_of, std::nullopt, {}, d, &customers);
+  // One partition may hold no repeat buyer: the merged rows are checked when they are fitted.
+  btyd::validate_rfm(models::fitting_rfm(d), fmt::format("the history before {}", format_date(as_of)));
+  HistoryRfm rfm;
+  rfm.purchases = btyd::collapse_rfm(d.history_frequency, d.history_recency, d.history_age);
+  std::vector<double> x, zbar;
+  for (size_t i = 0; i < customers.size(); ++i) {
+    if (d.history_frequency[i] > 0 && (!spend_sample || spend_sample(data.table.customer_ids[customers[i]]))) {
+      x.push_back(d.history_frequency[i]);
+      zbar.push_back(d.history_monetary[i]);
+    }
+  }
+  rfm.spend = btyd::collapse_spend(x, zbar);
+  return rfm;
 }
 
 namespace {

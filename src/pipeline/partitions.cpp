@@ -222,7 +222,10 @@ PartitionCollect collect_partition(const CleanPartition& part, const PartitionPl
     const models::Dataset d = window(plan.valid_as_of, "--valid-as-of", customers);
     out.valid = sampled_rows(d, customers, part.customer_order, plan.valid_sample, plan.seed);
   }
-  for (const int64_t as_of : fit_as_ofs(plan)) out.history.push_back(history_rfm_at(data, as_of));
+  const auto spend_sample = [&plan](std::string_view id) {
+    return plan.spend_fit_sample.contains(sample_position(id, plan.seed));
+  };
+  for (const int64_t as_of : fit_as_ofs(plan)) out.history.push_back(history_rfm_at(data, as_of, spend_sample));
   return out;
 }
 

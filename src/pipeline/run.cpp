@@ -486,6 +486,7 @@ class Run {
     const double customers = static_cast<double>(std::max<uint64_t>(scan_.customers, 1));
     const double train_share = static_cast<double>(options_.partitioning.train_sample) / customers;
     const double valid_share = static_cast<double>(options_.partitioning.valid_sample) / customers;
+    plan.spend_fit_sample = {0.0, std::min(1.0, spend_fit_customers / customers)};
     if (separate || last_validates) {
       plan.train_sample = {0.0, std::min(1.0, train_share)};
       plan.valid_sample = {0.0, std::min(1.0, valid_share)};

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -35,8 +36,10 @@ PreparedData prepare_read(io::ReadResult read, const features::CleanOptions& cle
 // given, receives each row's table customer id.
 models::Dataset make_dataset(const PreparedData& data, const features::FeatureOptions& options,
                              const HistoryBtydSource& btyd = {}, std::vector<uint32_t>* customers = nullptr);
-// The fitting history at AS_OF (every customer with a purchase before it), without the features.
-HistoryRfm history_rfm_at(const PreparedData& data, int64_t as_of);
+// The fitting history at AS_OF (every customer with a purchase before it), without the features;
+// SPEND_SAMPLE, when given, chooses by customer id the repeat buyers the Gamma-Gamma rows keep.
+HistoryRfm history_rfm_at(const PreparedData& data, int64_t as_of,
+                          const std::function<bool(std::string_view)>& spend_sample = {});
 // make_dataset for training and evaluation: a config error naming FLAG when the data does not cover
 // the whole target period of the window at AS_OF.
 models::Dataset make_target_dataset(const PreparedData& data, features::FeatureOptions options, int64_t as_of,

@@ -68,6 +68,8 @@ struct PartitionOptions {
   int64_t valid_sample = 200000;
   std::string out_format = "csv";  // "csv" or "csv.gz"
 };
+// At most about this many customers' repeat purchases fit the history features' Gamma-Gamma.
+inline constexpr double spend_fit_customers = 1'000'000;
 // Input bytes per partition when --partitions is 0 (an input up to this size is read whole).
 inline constexpr uint64_t partition_input_bytes = uint64_t{256} << 20;
 void declare_partition_params(ParamSet& params, PartitionOptions& options);
@@ -115,6 +117,10 @@ struct PartitionPlan {
   std::vector<int64_t> train_as_of;       // training windows, oldest first
   int64_t valid_as_of = 0;
   SampleRange train_sample, valid_sample;
+  // The repeat buyers the history features' Gamma-Gamma fits on: about spend_fit_customers of them
+  // (its likelihood needs every distinct (x, zbar) pair, which grows with the input; the BG/NBD's
+  // (x, t_x, T) counts do not).
+  SampleRange spend_fit_sample{0.0, 1.0};
   int64_t score_as_of = 0;
   uint64_t seed = 0;
 };
