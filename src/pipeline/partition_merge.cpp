@@ -2,8 +2,8 @@
 // (scan), the training and validation sets with the history fits (collect), and the predictions
 // and segment summary (score).
 #include <fcntl.h>
+#include <malloc.h>
 #include <fmt/format.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -12,6 +12,7 @@
 #include <map>
 #include <queue>
 #include <set>
+#include <utility>
 
 #include <zlib.h>
 
@@ -21,54 +22,72 @@
 #include "cltv/io/basket_outliers.h"
 #include "cltv/pipeline/partitions.h"
 #include "cltv/threads.h"
+#include "sorted_runs.h"
 
 namespace cltv::pipeline {
 namespace {
 
 namespace fs = std::filesystem;
 
-// Ascending runs of doubles kept in files under a scratch directory and mapped back for selection,
-// so the values of a large input never need to be in memory together.
+// Gives the memory a finished partition freed back to the system (glibc keeps it in its arenas
+// otherwise, and the next partition's peak would add to it).
+void release_freed_memory() { malloc_trim(0); }
+
+// A file of ascending doubles, read by index on demand (no mapping: the pages a selection touches
+// stay out of the process's memory).
+class FileRun {
+ public:
+  FileRun(const std::string& path, uint64_t size) : fd_(::open(path.c_str(), O_RDONLY | O_CLOEXEC)), size_(size) {
+    if (fd_ < 0) throw_io(fmt::format("cannot open '{}'", path), "check the free space and permissions of --work");
+  }
+  FileRun(FileRun&& other) noexcept : fd_(std::exchange(other.fd_, -1)), size_(other.size_) {}
+  FileRun(const FileRun&) = delete;
+  FileRun& operator=(const FileRun&) = delete;
+  FileRun& operator=(FileRun&&) = delete;
+  ~FileRun() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  uint64_t size() const { return size_; }
+  double operator[](uint64_t i) const {
+    double value = 0;
+    if (::pread(fd_, &value, sizeof value, static_cast<off_t>(i * sizeof value)) != static_cast<ssize_t>(sizeof value)) {
+      throw_io("a scratch file of sorted values is short", "check the free space of --work");
+    }
+    return value;
+  }
+
+ private:
+  int fd_;
+  uint64_t size_;
+};
+
+// Ascending runs of doubles kept in files under a scratch directory, so the values of a large input
+// never need to be in memory together.
 class SortedRunFiles {
  public:
   SortedRunFiles(std::string dir, std::string name) : dir_(std::move(dir)), name_(std::move(name)) {}
   ~SortedRunFiles() {
-    for (const auto& [data, bytes] : maps_) munmap(data, bytes);
+    runs_.clear();
+    for (const std::string& path : paths_) ::unlink(path.c_str());
   }
   SortedRunFiles(const SortedRunFiles&) = delete;
   SortedRunFiles& operator=(const SortedRunFiles&) = delete;
 
   void add(const std::vector<double>& run) {
     if (run.empty()) return;
-    const std::string path = fmt::format("{}/{}-{:05}.f64", dir_, name_, paths_.size());
+    const std::string path = fmt::format("{}/{}-{:05}.f64", dir_, name_, runs_.size());
     io::AtomicFile file(path);
     file.write({reinterpret_cast<const char*>(run.data()), run.size() * sizeof(double)});
     file.commit();
     paths_.push_back(path);
+    runs_.emplace_back(path, run.size());
   }
-  double quantile(double q) {
-    if (runs_.empty()) map_all();
-    return quantile_of_sorted_runs(runs_, q);
-  }
+  double quantile(double q) const { return detail::quantile(runs_, q); }
 
  private:
-  void map_all() {
-    for (const std::string& path : paths_) {
-      const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-      if (fd < 0) throw_io(fmt::format("cannot open '{}'", path));
-      const size_t bytes = fs::file_size(path);
-      void* data = mmap(nullptr, bytes, PROT_READ, MAP_SHARED, fd, 0);
-      ::close(fd);
-      if (data == MAP_FAILED) throw_io(fmt::format("cannot map '{}'", path));
-      maps_.emplace_back(data, bytes);
-      runs_.emplace_back(static_cast<const double*>(data), bytes / sizeof(double));
-    }
-  }
-
   std::string dir_, name_;
   std::vector<std::string> paths_;
-  std::vector<std::pair<void*, size_t>> maps_;
-  std::vector<std::span<const double>> runs_;
+  std::vector<FileRun> runs_;
 };
 
 void add_months(std::map<std::string, io::MonthProfile>& months, std::map<std::string, OrderFreeSum>& amounts,
@@ -115,7 +134,8 @@ struct ProfileMerge {
     if (report.largest_baskets.size() > 10) report.largest_baskets.resize(10);
   }
 
-  io::InspectReport finish(const io::ReadReport& read, SortedRunFiles& amounts, SortedRunFiles& basket_totals) {
+  io::InspectReport finish(const io::ReadReport& read, const SortedRunFiles& amounts,
+                           const SortedRunFiles& basket_totals) {
     report.read = read;
     report.units = units.size();
     report.products = products.size();
@@ -181,6 +201,7 @@ InputScan scan_partitions(const PartitionSource& source, const features::CleanOp
       out.last_time = out.any_rows ? std::max(out.last_time, scan.time_range->second) : scan.time_range->second;
       out.any_rows = true;
     }
+    release_freed_memory();
     report_progress(progress, "scan", p + 1, source.count(), "partitions");
   }
   out.units.assign(profile.units.begin(), profile.units.end());
@@ -233,6 +254,7 @@ CollectedSets collect_partitions(const CleanedPartitions& partitions, const Part
       history[j] = p == 0 ? std::move(c.history[j]) : merge_history_rfm(std::vector{history[j], c.history[j]});
     }
     add_basket_removals(out.clean, c.clean);
+    release_freed_memory();
     report_progress(progress, "features", p + 1, partitions.count(), "partitions");
   }
   std::stable_sort(out.clean.removed_baskets.begin(), out.clean.removed_baskets.end(),
@@ -472,6 +494,7 @@ ScoredCustomers score_partitions(const CleanedPartitions& partitions, const stor
     if (p == 0) header = predictions_csv_header(part.scores);
     runs.push_back(write_row_run(part.scores, part.order, scratch, p));
     summary.add(part);
+    release_freed_memory();
     report_progress(progress, "score", p + 1, partitions.count(), "partitions");
   }
   merge_row_runs(runs, header, out_path, gzip);

@@ -5,12 +5,12 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <bit>
 #include <limits>
 
 #include "cltv/error.h"
 #include "cltv/io/basket_outliers.h"
 #include "cltv/time.h"
+#include "sorted_runs.h"
 
 namespace cltv::pipeline {
 namespace {
@@ -241,43 +241,11 @@ PartitionScores score_partition(const CleanPartition& part, const storage::Loade
 }
 
 double kth_of_sorted_runs(const std::vector<std::span<const double>>& runs, uint64_t k) {
-  // Binary search over the doubles' order-preserving integer images for the smallest value with
-  // more than K values at or below it.
-  auto image = [](double v) {
-    const auto bits = std::bit_cast<uint64_t>(v);
-    return (bits >> 63) != 0 ? ~bits : bits | (uint64_t{1} << 63);
-  };
-  auto value = [](uint64_t key) {
-    return std::bit_cast<double>((key >> 63) != 0 ? key & ~(uint64_t{1} << 63) : ~key);
-  };
-  uint64_t low = std::numeric_limits<uint64_t>::max(), high = 0;
-  for (const auto& run : runs) {
-    if (run.empty()) continue;
-    low = std::min(low, image(run.front()));
-    high = std::max(high, image(run.back()));
-  }
-  if (low > high) throw_internal("kth_of_sorted_runs: no values");
-  while (low < high) {
-    const uint64_t mid = low + (high - low) / 2;
-    const double v = value(mid);
-    uint64_t at_or_below = 0;
-    for (const auto& run : runs) at_or_below += static_cast<uint64_t>(std::upper_bound(run.begin(), run.end(), v) - run.begin());
-    if (at_or_below > k) high = mid;
-    else low = mid + 1;
-  }
-  return value(low);
+  return detail::kth_smallest(runs, k);
 }
 
 double quantile_of_sorted_runs(const std::vector<std::span<const double>>& runs, double q) {
-  uint64_t n = 0;
-  for (const auto& run : runs) n += run.size();
-  if (n == 0) return 0.0;
-  const double position = q * static_cast<double>(n - 1);
-  const auto lower = static_cast<uint64_t>(position);
-  const double low = kth_of_sorted_runs(runs, lower);
-  if (lower + 1 >= n) return low;
-  const double high = kth_of_sorted_runs(runs, lower + 1);
-  return low + (position - static_cast<double>(lower)) * (high - low);
+  return detail::quantile(runs, q);
 }
 
 models::Dataset merge_ordered(std::vector<OrderedRows> parts) {

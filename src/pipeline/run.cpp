@@ -306,6 +306,7 @@ class Run {
     experiment_.split.valid_as_of = windows_.valid_as_of;
     experiment_.features.units = plan_.features.units;
     experiment_.levels = resolve_level_cuts(experiment_, s.level_spend);
+    std::vector<double>().swap(s.level_spend);
     manifest_["split"] = s.description;
     manifest_["valid_as_of"] = format_date(windows_.valid_as_of);
     manifest_["score_as_of"] = format_date(windows_.score_as_of);
@@ -564,9 +565,12 @@ RunOutcome run_pipeline(const RunOptions& options, RunLog& log) {
   Run run(options, log, source);
   const std::optional<storage::LocalCopy> local = run_step(log, "fetch", [&] { return run.fetch(); });
   run_step(log, "clean", [&] { run.scan(local); });
-  const Splits splits = run_step(log, "features", [&] { return run.features(); });
-  run_step(log, "train", [&] { run.train(splits); });
-  const storage::LoadedBundle bundle = run_step(log, "evaluate", [&] { return run.evaluate(splits); });
+  // The sampled training and validation rows are released before every customer is scored.
+  const storage::LoadedBundle bundle = [&] {
+    const Splits splits = run_step(log, "features", [&] { return run.features(); });
+    run_step(log, "train", [&] { run.train(splits); });
+    return run_step(log, "evaluate", [&] { return run.evaluate(splits); });
+  }();
   const PredictOutcome scored = run_step(log, "score", [&] { return run.score(bundle); });
   run_step(log, "write", [&] { run.write(scored); });
   run_step(log, "publish", [&] { run.publish(artifacts, run.backtest()); });
