@@ -70,7 +70,9 @@ io::ReadResult load_transactions(const Transactions* transactions, const io::Inp
 }
 
 void CallProgress::update(std::string_view task, int64_t done, int64_t total, std::string_view unit) {
-  if (cancelled_) throw Cancelled();
+  // Only training epochs and boosting rounds are reported where the work may throw (beside its
+  // divergence errors); parsing reports from threads that cannot, and downloads from inside libcurl.
+  if (cancelled_ && (task == "training" || task == "boosting")) throw Cancelled();
   const std::lock_guard lock(mutex_);
   task_ = task;
   unit_ = unit;

@@ -46,8 +46,8 @@ py::list to_list(const std::vector<std::string>& texts);
 py::object to_python(const nlohmann::ordered_json& json);
 
 // What a long call reports: the latest progress, for the caller's bar, and a stop request. Once
-// cancelled, the next report throws Cancelled, which unwinds the work and reaches Python as
-// KeyboardInterrupt.
+// cancelled, the next training epoch or boosting round report throws Cancelled, which unwinds the
+// work and reaches Python as KeyboardInterrupt (shorter steps run to their end).
 class CallProgress : public ProgressSink {
  public:
   struct Cancelled : std::exception {

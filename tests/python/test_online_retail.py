@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 
 import cltv
+from cltv import _cltv
 
 from conftest import cli
 
@@ -96,3 +97,10 @@ def test_keyboard_interrupt_stops_training(retail: pd.DataFrame) -> None:
     finally:
         timer.cancel()
     assert len(cltv.features(retail, as_of="2011-11-01")) > 0  # the package still works
+
+
+def test_a_cancelled_read_runs_to_its_end(retail_path: Path) -> None:
+    sink = _cltv.CallProgress()
+    sink.cancel()  # parsing threads cannot stop midway: the read completes
+    columns = _cltv.read([("input", str(retail_path)), ("schema", "online-retail")], sink)
+    assert sink.state()[0] == "parse" and len(columns["amount"]) > 0
