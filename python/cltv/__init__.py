@@ -22,7 +22,8 @@ from .transactions import COLUMNS, features, read_transactions, to_table
 __version__: str = _cltv.version
 
 from . import lifetimes  # noqa: E402  (after the names it uses)
+from .lifetimes import BetaGeoFitter, GammaGammaFitter, ParetoNBDFitter  # noqa: E402
 
 __all__ = ["__version__", "read_transactions", "features", "to_table", "COLUMNS", "train", "load", "compare",
-           "run", "model_names", "Model", "lifetimes", "Error", "InputError", "IOError", "ConfigError",
-           "ModelError", "InternalError"]
+           "run", "model_names", "Model", "lifetimes", "BetaGeoFitter", "ParetoNBDFitter", "GammaGammaFitter",
+           "Error", "InputError", "IOError", "ConfigError", "ModelError", "InternalError"]
