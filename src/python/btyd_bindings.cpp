@@ -5,7 +5,6 @@
 
 #include <optional>
 
-#include "cltv/btyd/model_file.h"
 #include "cltv/btyd/models.h"
 #include "cltv/btyd/predict.h"
 #include "cltv/btyd/rfm.h"
@@ -51,12 +50,13 @@ btyd::RfmTable rfm_table(const Numbers& frequency, const Numbers& recency, const
 }
 
 btyd::FittedModel fit(const std::string& kind, const Numbers& frequency, const Numbers& recency, const Numbers& T,
-                      std::optional<Numbers> monetary, double penalizer, const std::string& unit) {
+                      std::optional<Numbers> monetary, double penalizer) {
   const btyd::RfmTable rfm = rfm_table(frequency, recency, T, monetary ? &*monetary : nullptr);
   btyd::FitOptions options;
   options.l2_penalty = penalizer;
   const py::gil_scoped_release release;
-  return btyd::fit_model(btyd::parse_model_kind(kind, "model"), rfm, btyd::parse_time_unit(unit, "freq"), options);
+  // The unit only matters to the CLV, which is given its own (customer_lifetime_value's freq).
+  return btyd::fit_model(btyd::parse_model_kind(kind, "model"), rfm, btyd::TimeUnit::days, options);
 }
 
 // F(i) for every customer i of RFM, without the GIL.
@@ -141,8 +141,6 @@ py::dict summarize(const Transactions& transactions, int64_t calibration_end, st
 
 void bind_btyd(py::module_& m) {
   py::class_<btyd::FittedModel>(m, "BtydModel", "A fitted BG/NBD, Pareto/NBD or Gamma-Gamma model")
-      .def_property_readonly("kind", [](const btyd::FittedModel& f) { return std::string(btyd::to_string(f.kind)); })
-      .def_property_readonly("unit", [](const btyd::FittedModel& f) { return std::string(btyd::to_string(f.unit)); })
       .def_readonly("names", &btyd::FittedModel::names)
       .def_readonly("values", &btyd::FittedModel::values)
       .def_readonly("standard_errors", &btyd::FittedModel::standard_errors)
@@ -150,12 +148,9 @@ void bind_btyd(py::module_& m) {
       .def_readonly("customers", &btyd::FittedModel::customers)
       .def_property_readonly("converged", [](const btyd::FittedModel& f) { return f.convergence.converged; })
       .def_property_readonly("status", [](const btyd::FittedModel& f) { return f.convergence.status; })
-      .def_property_readonly("boundary", [](const btyd::FittedModel& f) { return f.convergence.boundary; })
-      .def("summary_text", &btyd::model_summary_text, "The paragraph `cltv btyd fit` prints")
-      .def("save", &btyd::save_model, py::arg("path"), "Writes the model file `cltv btyd fit --out` writes");
-  m.def("load_btyd_model", &btyd::load_model, py::arg("path"), "Reads a model file of `cltv btyd fit`");
+      .def_property_readonly("boundary", [](const btyd::FittedModel& f) { return f.convergence.boundary; });
   m.def("fit_btyd", &fit, py::arg("kind"), py::arg("frequency"), py::arg("recency"), py::arg("T"),
-        py::arg("monetary_value").none(true), py::arg("penalizer"), py::arg("unit"), "Maximum-likelihood fit");
+        py::arg("monetary_value").none(true), py::arg("penalizer"), "Maximum-likelihood fit");
   m.def("expected_purchases", &expected_purchases, "E[purchases in (T, T + t]] per customer");
   m.def("p_alive", &p_alive, "P(alive at T) per customer");
   m.def("spend_per_purchase", &spend_per_purchase, "Gamma-Gamma conditional mean spend per purchase");

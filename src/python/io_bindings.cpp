@@ -176,8 +176,7 @@ py::dict features(const Transactions* transactions, const Settings& settings, Ca
 }  // namespace
 
 void bind_io(py::module_& m) {
-  py::class_<Transactions>(m, "Transactions", "A transaction table built from a DataFrame's columns")
-      .def_property_readonly("rows", [](const Transactions& t) { return t.read->table.rows(); });
+  py::class_<Transactions>(m, "Transactions", "A transaction table built from a DataFrame's columns");
   m.def("read", &read, py::arg("settings"), py::arg("progress").none(true),
         "Reads a transaction file as `cltv inspect` does: columns, dictionaries and the report");
   m.def("make_transactions", &make_transactions,

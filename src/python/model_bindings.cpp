@@ -225,7 +225,6 @@ void bind_models(py::module_& m) {
   py::class_<Model>(m, "Model", "A trained spend model bundle")
       .def_property_readonly("kind", [](const Model& model) { return model.bundle.info.model_kind; })
       .def_property_readonly("feature_names", [](const Model& model) { return model.bundle.info.feature_names; })
-      .def_property_readonly("cltv_version", [](const Model& model) { return model.bundle.info.cltv_version; })
       .def_property_readonly("pipeline", &bundle_settings_dict, "The manifest's pipeline settings and metrics")
       .def("save", &save, py::arg("location"), py::arg("settings"))
       .def("predict", &predict, py::arg("transactions").none(true), py::arg("settings"), py::arg("progress").none(true))

@@ -3,6 +3,7 @@ per-customer predictions by the core's code (include/cltv/btyd), with lifetimes'
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -46,10 +47,12 @@ class _Fitter:
     def _fit(self, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike, monetary_value: ArrayLike | None) -> None:
         self._model = _cltv.fit_btyd(self._kind, *_arrays(frequency, recency, T),
                                      None if monetary_value is None else _arrays(monetary_value)[0],
-                                     float(self.penalizer_coef), "days")
+                                     float(self.penalizer_coef))
         if not self._model.converged:
             raise ModelError(f"the {self.__class__.__name__} fit did not converge: {self._model.status}",
                              "try a penalizer_coef > 0")
+        if self._model.boundary:
+            warnings.warn(f"{self.__class__.__name__}: {self._model.boundary}", stacklevel=3)
 
     @property
     def params_(self) -> pd.Series:
