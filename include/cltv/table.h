@@ -80,6 +80,9 @@ struct TransactionTable {
   bool has_line_seq() const { return !line_seq.empty(); }
   size_t memory_bytes() const;
   void reserve(size_t rows, bool with_line_seq);
+  // Sets row_hash from the canonical fields, for a table built from columns rather than read from a
+  // file (the exact-duplicate check then compares the canonical fields only).
+  void hash_canonical_fields();
 };
 
 }  // namespace cltv

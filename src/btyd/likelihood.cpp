@@ -266,8 +266,10 @@ double PreparedLikelihood::bgnbd(std::span<const double> log_params, std::span<d
     const double a4 = log_a - log_bx[u] - rx * log_tx[tx_index_[i]];
     const double hi = std::max(a3, a4);
     const double e = std::exp(-std::fabs(a3 - a4));
-    const double log_sum = hi + std::log1p(e);
-    const double share_hi = 1 / (1 + e), share_lo = e / (1 + e);
+    // e is in (0, 1], so log(1 + e) is within 2e-16 of log1p(e), at a fraction of glibc's log1p cost
+    // (which was half the fit's time).
+    const double log_sum = hi + std::log(1 + e);
+    const double share_hi = 1 / (1 + e), share_lo = e * share_hi;
     const double w3 = a3 >= a4 ? share_hi : share_lo, w4 = a3 >= a4 ? share_lo : share_hi;
     total += w[i] * log_sum;
     g_r -= w[i] * (w3 * log_T[T_index_[i]] + w4 * log_tx[tx_index_[i]]);

@@ -1,6 +1,8 @@
 // StringDict and TransactionTable bookkeeping.
 #include "cltv/table.h"
 
+#include <bit>
+
 namespace cltv {
 
 uint32_t StringDict::append(std::string_view text) {
@@ -34,6 +36,30 @@ void TransactionTable::reserve(size_t rows, bool with_line_seq) {
   product.reserve(rows);
   row_hash.reserve(rows);
   if (with_line_seq) line_seq.reserve(rows);
+}
+
+namespace {
+
+// One splitmix64 step over HASH combined with VALUE.
+uint64_t mix(uint64_t hash, uint64_t value) {
+  uint64_t z = hash + 0x9e3779b97f4a7c15ULL + value;
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
+}  // namespace
+
+void TransactionTable::hash_canonical_fields() {
+  row_hash.resize(rows());
+  for (size_t r = 0; r < rows(); ++r) {
+    uint64_t h = mix(customer[r], basket[r]);
+    h = mix(h, static_cast<uint64_t>(time[r]));
+    h = mix(h, std::bit_cast<uint64_t>(amount[r]));
+    h = mix(h, std::bit_cast<uint64_t>(quantity[r]));
+    h = mix(h, (uint64_t{unit[r]} << 32) | product[r]);
+    row_hash[r] = has_line_seq() ? mix(h, line_seq[r]) : h;
+  }
 }
 
 }  // namespace cltv

@@ -170,6 +170,14 @@ void plot_evaluation(const models::Dataset& set, const models::Prediction& p, co
   }
 }
 
+// Saves MODEL with INFO at OUT, with the learning-curve chart of FIT when it has a curve.
+void save_bundle_with_curve(const storage::Location& out, const models::Model& model, const storage::BundleInfo& info,
+                            const models::FitReport& fit) {
+  storage::save_bundle(out, model, info, [&](const std::string& dir) {
+    if (!fit.curve.empty()) eval::plot_learning_curve(loss_points(fit), fit.loss_name, dir + "/learning_curve");
+  });
+}
+
 }  // namespace
 
 void declare_experiment_params(ParamSet& params, ExperimentOptions& options) {
@@ -225,19 +233,25 @@ TrainOutcome train_model(const ExperimentOptions& options, const std::string& mo
   models::make_model(model_name);  // unknown names and unwritable destinations fail before any work
   const storage::Location destination = storage::parse_location(out, options.input.s3);
   storage::check_bundle_destination(destination);
-  const PreparedData data = prepare_data(options.input, options.clean);
+  const TrainedModel trained = train_on_data(prepare_data(options.input, options.clean), options, model_name, flags);
+  save_model_bundle(destination, trained.bundle, trained.outcome.fit);
+  return trained.outcome;
+}
+
+TrainedModel train_on_data(const PreparedData& data, const ExperimentOptions& options, const std::string& model_name,
+                           const ModelFlags& flags) {
   ExperimentOptions resolved = options_for_model(options, model_name);
   const Splits splits = make_splits(data, resolved.features, resolved.split, false);
   resolved.levels = resolve_level_cuts(options, splits.level_spend);
-  std::unique_ptr<models::Model> model;
-  TrainOutcome outcome = fit_and_evaluate(model_name, flags, true, splits, resolved, model);
-  save_trained_model(destination, *model, outcome, splits, resolved, flags, data.input_sha256);
-  return outcome;
+  TrainedModel trained;
+  trained.outcome = fit_and_evaluate(model_name, flags, true, splits, resolved, trained.bundle.model);
+  trained.bundle.info = trained_bundle_info(trained.outcome, splits, resolved, flags, data.input_sha256);
+  return trained;
 }
 
-void save_trained_model(const storage::Location& out, const models::Model& model, const TrainOutcome& outcome,
-                        const Splits& splits, const ExperimentOptions& options, const ModelFlags& flags,
-                        const std::string& input_sha256) {
+storage::BundleInfo trained_bundle_info(const TrainOutcome& outcome, const Splits& splits,
+                                        const ExperimentOptions& options, const ModelFlags& flags,
+                                        const std::string& input_sha256) {
   ordered_json pipeline = options_json(options);
   pipeline["features"]["units"] = splits.train.feature_units;  // the unit columns of the contract
   pipeline["split"] = splits.description;
@@ -257,15 +271,28 @@ void save_trained_model(const storage::Location& out, const models::Model& model
   info.feature_names = splits.train.feature_names;
   info.pipeline_json = pipeline.dump();
   info.training_input_sha256 = input_sha256;
-  storage::save_bundle(out, model, info, [&](const std::string& dir) {
-    if (!outcome.fit.curve.empty()) eval::plot_learning_curve(loss_points(outcome.fit), outcome.fit.loss_name, dir + "/learning_curve");
-  });
+  return info;
+}
+
+void save_trained_model(const storage::Location& out, const models::Model& model, const TrainOutcome& outcome,
+                        const Splits& splits, const ExperimentOptions& options, const ModelFlags& flags,
+                        const std::string& input_sha256) {
+  save_bundle_with_curve(out, model, trained_bundle_info(outcome, splits, options, flags, input_sha256), outcome.fit);
+}
+
+void save_model_bundle(const storage::Location& out, const storage::LoadedBundle& bundle, const models::FitReport& fit) {
+  save_bundle_with_curve(out, *bundle.model, bundle.info, fit);
 }
 
 std::vector<TrainOutcome> compare_models(const ExperimentOptions& options, const std::vector<std::string>& model_names,
                                          const ModelFlags& flags, std::string& split_description) {
   for (const auto& name : model_names) models::make_model(name);
-  const PreparedData data = prepare_data(options.input, options.clean);
+  return compare_on_data(prepare_data(options.input, options.clean), options, model_names, flags, split_description);
+}
+
+std::vector<TrainOutcome> compare_on_data(const PreparedData& data, const ExperimentOptions& options,
+                                          const std::vector<std::string>& model_names, const ModelFlags& flags,
+                                          std::string& split_description) {
   // Models with the same needs share one split; the level cuts come from the window at
   // --train-as-of, the same for every split.
   std::map<std::string, Splits> splits_by_needs;
@@ -293,7 +320,12 @@ EvaluateOutcome evaluate_model(const EvaluateOptions& options) {
   const storage::LoadedBundle bundle = storage::load_bundle(storage::parse_location(options.model, options.input.s3));
   ExperimentOptions settings = bundle_settings(bundle.info);
   settings.input = options.input;
-  const PreparedData data = prepare_data(settings.input, settings.clean);
+  return evaluate_on_data(bundle, prepare_data(settings.input, settings.clean), options);
+}
+
+EvaluateOutcome evaluate_on_data(const storage::LoadedBundle& bundle, const PreparedData& data,
+                                 const EvaluateOptions& options) {
+  const ExperimentOptions settings = bundle_settings(bundle.info);
   const std::string warning = check_unit_coverage(data, settings.features, *options.as_of, options.allow_unit_mismatch);
   const models::Dataset set = make_target_dataset(data, settings.features, *options.as_of, "--as-of");
   storage::check_feature_contract(bundle.info, set.feature_names);

@@ -66,6 +66,25 @@ TrainOutcome fit_and_evaluate(const std::string& model_name, const ModelFlags& f
 TrainOutcome train_model(const ExperimentOptions& options, const std::string& model_name, const ModelFlags& flags,
                          const std::string& out);
 
+// A model trained in memory: its outcome and the bundle (model and manifest info) that saving writes.
+struct TrainedModel {
+  TrainOutcome outcome;
+  storage::LoadedBundle bundle;
+};
+
+// train_model on DATA already prepared with OPTIONS' cleaning, without saving (the Python package).
+TrainedModel train_on_data(const PreparedData& data, const ExperimentOptions& options, const std::string& model_name,
+                           const ModelFlags& flags);
+
+// The manifest info of MODEL fitted on SPLITS by fit_and_evaluate: settings, metrics, feature contract.
+storage::BundleInfo trained_bundle_info(const TrainOutcome& outcome, const Splits& splits,
+                                        const ExperimentOptions& options, const ModelFlags& flags,
+                                        const std::string& input_sha256);
+
+// Saves BUNDLE at OUT with the learning-curve chart of FIT (none when FIT has no curve, as for a
+// loaded bundle).
+void save_model_bundle(const storage::Location& out, const storage::LoadedBundle& bundle, const models::FitReport& fit);
+
 // Saves MODEL, fitted on SPLITS by fit_and_evaluate, as a bundle at OUT with its settings, metrics and
 // learning-curve chart.
 void save_trained_model(const storage::Location& out, const models::Model& model, const TrainOutcome& outcome,
@@ -75,6 +94,10 @@ void save_trained_model(const storage::Location& out, const models::Model& model
 // `cltv compare`: every model in MODEL_NAMES on the same split. Rows in the order given.
 std::vector<TrainOutcome> compare_models(const ExperimentOptions& options, const std::vector<std::string>& model_names,
                                          const ModelFlags& flags, std::string& split_description);
+// The same on DATA already prepared with OPTIONS' cleaning.
+std::vector<TrainOutcome> compare_on_data(const PreparedData& data, const ExperimentOptions& options,
+                                          const std::vector<std::string>& model_names, const ModelFlags& flags,
+                                          std::string& split_description);
 
 struct EvaluateOptions {
   std::string model;
@@ -95,6 +118,10 @@ struct EvaluateOutcome {
 // spend of its target period; writes the predicted-vs-actual and decile charts to plots_dir. The
 // locations use options.input's S3 settings.
 EvaluateOutcome evaluate_model(const EvaluateOptions& options);
+// The same on DATA already prepared with the bundle's cleaning settings (options.as_of is required;
+// of options.input only the S3 settings, for the plots, are used).
+EvaluateOutcome evaluate_on_data(const storage::LoadedBundle& bundle, const PreparedData& data,
+                                 const EvaluateOptions& options);
 // Scores SET (which has targets) with BUNDLE: metrics, and the predicted-vs-actual and decile
 // charts in the directory PLOTS (none when absent).
 EvaluateOutcome evaluate_dataset(const storage::LoadedBundle& bundle, const models::Dataset& set,
