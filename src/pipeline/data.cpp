@@ -106,22 +106,22 @@ void fill_rfm(const TransactionTable& t, const std::vector<uint32_t>& begin, int
 
 models::Dataset make_dataset(const PreparedData& data, const features::FeatureOptions& options,
                              const HistoryBtydSource& btyd, std::vector<uint32_t>* customers) {
-  const features::FeatureMatrix m = features::build_features(data.table, options);
+  features::FeatureMatrix m = features::build_features(data.table, options);
   models::Dataset d;
   d.rows = m.rows;
   d.cols = m.cols;
-  d.features = m.values;
-  d.feature_names = m.names;
-  d.feature_units = m.units;
-  d.customer_ids = m.customer_ids;
-  if (m.target_complete) {
-    d.target_amount = m.target_amount;
-    d.target_log1p.resize(m.rows);
-    for (size_t r = 0; r < m.rows; ++r) d.target_log1p[r] = std::log1p(m.target_amount[r]);
-  }
   const size_t window_column = m.column("window_amount");
   d.window_amount.resize(m.rows);
   for (size_t r = 0; r < m.rows; ++r) d.window_amount[r] = m.at(r, window_column);
+  d.features = std::move(m.values);  // the largest part: moved, not copied
+  d.feature_names = m.names;
+  d.feature_units = m.units;
+  d.customer_ids = std::move(m.customer_ids);
+  if (m.target_complete) {
+    d.target_amount = std::move(m.target_amount);
+    d.target_log1p.resize(m.rows);
+    for (size_t r = 0; r < m.rows; ++r) d.target_log1p[r] = std::log1p(d.target_amount[r]);
+  }
   d.feature_months = static_cast<int>(options.feature_months);
   d.horizon_months = static_cast<int>(options.horizon_months);
   d.horizon_days = static_cast<double>(m.window.target_end - m.window.as_of) / seconds_per_day;

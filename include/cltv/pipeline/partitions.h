@@ -71,7 +71,7 @@ struct PartitionOptions {
 // At most about this many customers' repeat purchases fit the history features' Gamma-Gamma.
 inline constexpr double spend_fit_customers = 1'000'000;
 // Input bytes per partition when --partitions is 0 (an input up to this size is read whole).
-inline constexpr uint64_t partition_input_bytes = uint64_t{256} << 20;
+inline constexpr uint64_t partition_input_bytes = uint64_t{128} << 20;
 void declare_partition_params(ParamSet& params, PartitionOptions& options);
 // The partition count for an input of BYTES.
 uint32_t partition_count(const PartitionOptions& options, uint64_t bytes);
