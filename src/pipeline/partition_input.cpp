@@ -81,7 +81,82 @@ io::ReadReport report_from_json(const std::string& text, const io::Schema& schem
   return r;
 }
 
+// The parts' reports summed: counts, reasons, the first problems naming their part, each part's
+// size, SHA-256 and rows.
+void add_part_report(io::ReadReport& total, const io::ReadReport& part, const io::InputPart& input,
+                     const std::string& sha256) {
+  total.bytes += part.bytes;
+  total.header_line = total.header_line || part.header_line;
+  total.blank_lines += part.blank_lines;
+  total.rows_read += part.rows_read;
+  total.accepted += part.accepted;
+  total.rejected += part.rejected;
+  total.dropped += part.dropped;
+  for (const auto& [reason, n] : part.rejected_by_reason) total.rejected_by_reason[reason] += n;
+  for (const auto& [reason, n] : part.dropped_by_reason) total.dropped_by_reason[reason] += n;
+  for (io::RowProblem problem : part.problems) {
+    if (total.problems.size() >= io::ReadReport::max_listed_problems) break;
+    problem.file = input.name;
+    total.problems.push_back(std::move(problem));
+  }
+  total.parts.push_back({input.name, input.bytes, sha256, part.rows_read, part.accepted});
+}
+
+// An input whose parts each hold whole customers: part p is partition p, read whole when a pass
+// needs it. Rows are numbered over the parts in order; the first pass reads them in order and
+// records where each part's rows start, and the report of every part.
+class PartFiles final : public PartitionSource {
+ public:
+  PartFiles(std::vector<io::InputPart> parts, io::Schema schema, io::ReadOptions read, std::string source)
+      : parts_(std::move(parts)), schema_(std::move(schema)), read_(std::move(read)) {
+    report_.source = std::move(source);
+    report_.returns = schema_.returns;
+  }
+  uint32_t count() const override { return static_cast<uint32_t>(parts_.size()); }
+  RawPartition load(uint32_t p) const override {
+    if (p > first_rows_.size()) throw_internal("the parts of a partitioned input are first read in order");
+    const storage::LocalCopy local = storage::fetch(parts_[p].location);
+    io::ReadOptions read = read_;
+    read.source_name = parts_[p].name;
+    io::ReadResult result = io::read_transactions(local.path(), schema_, read);
+    if (p == first_rows_.size()) {
+      add_part_report(report_, result.report, parts_[p], sha256_file_hex(local.path()));
+      first_rows_.push_back(next_row_);
+      next_row_ += result.table.rows();
+    }
+    RawPartition raw{std::move(result.table), {}};
+    raw.row.resize(raw.table.rows());
+    for (size_t i = 0; i < raw.row.size(); ++i) raw.row[i] = first_rows_[p] + i;
+    return raw;
+  }
+  std::optional<io::ReadReport> read_report() const override {
+    if (first_rows_.size() < parts_.size()) return std::nullopt;
+    io::ReadReport report = report_;
+    std::string listing;
+    for (const io::PartInfo& part : report.parts) listing += fmt::format("{}  {}\n", part.sha256, part.name);
+    report.sha256 = sha256_hex(listing);
+    return report;
+  }
+
+ private:
+  std::vector<io::InputPart> parts_;
+  io::Schema schema_;
+  io::ReadOptions read_;
+  mutable io::ReadReport report_;
+  mutable std::vector<uint64_t> first_rows_;
+  mutable uint64_t next_row_ = 0;
+};
+
 }  // namespace
+
+std::unique_ptr<PartitionSource> part_file_partitions(std::vector<io::InputPart> parts, const io::Schema& schema,
+                                                      const io::ReadOptions& read, const std::string& source) {
+  if (read.on_bad_row.policy == io::BadRowPolicy::quarantine) {
+    throw_config("--on-bad-row quarantine=PATH does not combine with --partitioned-input",
+                 "use --on-bad-row skip, or let cltv partition the input (drop --partitioned-input)");
+  }
+  return std::make_unique<PartFiles>(std::move(parts), schema, read, source);
+}
 
 std::unique_ptr<PartitionSource> spilled_partitions(io::SpillInfo info) {
   return std::make_unique<Spilled>(std::move(info));

@@ -170,13 +170,6 @@ InputScan scan_partitions(const PartitionSource& source, const features::CleanOp
   ProfileMerge profile;
   SortedRunFiles amounts(scratch, "amounts"), raw_baskets(scratch, "raw-baskets"), baskets(scratch, "baskets");
   std::vector<features::BasketTotal> largest, smallest;
-  out.lines.rows_read = read.rows_read;
-  out.lines.rejected = read.rejected;
-  out.lines.rejected_by_reason = read.rejected_by_reason;
-  out.lines.dropped_by_reason = read.dropped_by_reason;
-  if (const auto it = read.dropped_by_reason.find("no customer id"); it != read.dropped_by_reason.end()) {
-    out.lines.no_customer = it->second;
-  }
   const bool whole = source.count() == 1;
   std::vector<double> whole_basket_totals;
   for (uint32_t p = 0; p < source.count(); ++p) {
@@ -204,8 +197,16 @@ InputScan scan_partitions(const PartitionSource& source, const features::CleanOp
     release_freed_memory();
     report_progress(progress, "scan", p + 1, source.count(), "partitions");
   }
+  const io::ReadReport report = source.read_report().value_or(read);
+  out.lines.rows_read = report.rows_read;
+  out.lines.rejected = report.rejected;
+  out.lines.rejected_by_reason = report.rejected_by_reason;
+  out.lines.dropped_by_reason = report.dropped_by_reason;
+  if (const auto it = report.dropped_by_reason.find("no customer id"); it != report.dropped_by_reason.end()) {
+    out.lines.no_customer = it->second;
+  }
   out.units.assign(profile.units.begin(), profile.units.end());
-  out.profile = whole ? profile.whole(read) : profile.finish(read, amounts, raw_baskets);
+  out.profile = whole ? profile.whole(report) : profile.finish(report, amounts, raw_baskets);
   const double p99 = clean.keep_absurd_amounts ? 0.0
                      : whole                   ? io::quantile_inplace(whole_basket_totals, 0.99)
                                                : baskets.quantile(0.99);

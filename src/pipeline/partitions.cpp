@@ -96,6 +96,10 @@ void declare_partition_params(ParamSet& params, PartitionOptions& options) {
                  "validate on about N customers, drawn the same way");
   params.add_choice("out-format", options.out_format, "csv", {"csv", "csv.gz"},
                     "predictions file format: predictions.csv or predictions.csv.gz");
+  params.add_flag("partitioned-input", options.partitioned_input,
+                  "the source's parts (a directory, glob or s3:// prefix) each hold whole customers, no customer "
+                  "in two parts: each part is a partition, read whole, and the partition pass is skipped "
+                  "(docs/architecture.md)");
 }
 
 uint32_t partition_count(const PartitionOptions& options, uint64_t bytes) {

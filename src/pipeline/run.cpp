@@ -241,7 +241,6 @@ class Run {
     experiment_ = options_for_model(experiment_, options.model);
   }
 
-  // 1. the source to a local file, its SHA-256 and size recorded.
   // 1. the input's parts listed; an input read whole (one file, one partition) fetched to a local
   // file with its SHA-256 and size recorded. The parts of a partitioned input are hashed as they are
   // streamed (step 2).
@@ -249,8 +248,9 @@ class Run {
     parts_ = io::list_input_parts(source_.text(), options_.input.s3);
     uint64_t bytes = 0;
     for (const io::InputPart& part : parts_) bytes += part.bytes;
-    partition_count_ = partition_count(options_.partitioning, bytes);
-    if (partition_count_ > 1 || parts_.size() > 1) {
+    partition_count_ = options_.partitioning.partitioned_input ? static_cast<uint32_t>(parts_.size())
+                                                                : partition_count(options_.partitioning, bytes);
+    if (partition_count_ > 1 || parts_.size() > 1 || options_.partitioning.partitioned_input) {
       manifest_["source"] = {{"location", source_.text()}, {"bytes", bytes}};
       log_.end_step({{"source", source_.text()}, {"parts", std::to_string(parts_.size())}, {"bytes", thousands(bytes)},
                      {"partitions", std::to_string(partition_count_)}});
@@ -274,11 +274,20 @@ class Run {
       io::ReadResult read = io::read_fetched_input(experiment_.input, source_, local->path());
       read_report_ = read.report;
       partitions_ = whole_input_partition(std::move(read.table));
+    } else if (options_.partitioning.partitioned_input) {
+      const io::Schema schema = io::resolve_schema(experiment_.input.schema);
+      partitions_ = part_file_partitions(parts_, schema, read_options(), source_.text());
+      read_report_.returns = schema.returns;
     } else {
       spill();
     }
     std::filesystem::create_directory(scratch_dir());
     scan_ = scan_partitions(*partitions_, experiment_.clean, read_report_, scratch_dir().string(), &log_);
+    if (std::optional<io::ReadReport> report = partitions_->read_report()) read_report_ = std::move(*report);
+    if (!local) {
+      manifest_["source"]["sha256"] = read_report_.sha256;  // one part's, or of the parts' sha256sum lines
+      manifest_["source"]["parts"] = read_report_.parts.size();
+    }
     io::write_file_atomically((dir_ / "inspect.json").string(), io::inspect_json(scan_.profile));
     const io::InspectReport& profile = scan_.profile;
     log_.end_step({{"lines read", thousands(read_report_.rows_read)},
@@ -431,13 +440,18 @@ class Run {
 
   // The partition pass: the parts streamed into WORK/spill/<fingerprint> (kept after a failure for
   // the next run of the same input to reuse, removed after a run that completes).
-  void spill() {
-    const io::Schema schema = io::resolve_schema(experiment_.input.schema);
+  io::ReadOptions read_options() {
     io::ReadOptions read;
     read.on_bad_row = io::parse_bad_row_option(experiment_.input.on_bad_row);
     read.threads = resolve_threads(experiment_.input.threads);
     read.source_name = source_.text();
     read.progress = &log_;
+    return read;
+  }
+
+  void spill() {
+    const io::Schema schema = io::resolve_schema(experiment_.input.schema);
+    const io::ReadOptions read = read_options();
     const std::string fingerprint = input_fingerprint(
         parts_, fmt::format("schema {}\non-bad-row {}\npartitions {}", experiment_.input.schema,
                             experiment_.input.on_bad_row, partition_count_));
@@ -448,10 +462,6 @@ class Run {
                             spill_dir_.string()));
     }
     read_report_ = std::move(spilled.read);
-    std::string part_hashes;
-    for (const io::PartInfo& part : read_report_.parts) part_hashes += fmt::format("{}  {}\n", part.sha256, part.name);
-    manifest_["source"]["sha256"] = sha256_hex(part_hashes);  // of the parts' sha256sum lines
-    manifest_["source"]["parts"] = read_report_.parts.size();
     manifest_["spill"] = {{"partitions", spilled.spill.partitions}, {"bytes", spilled.spill.bytes},
                           {"reused", spilled.reused}};
     partitions_ = spilled_partitions(std::move(spilled.spill));

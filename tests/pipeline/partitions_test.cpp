@@ -1,12 +1,14 @@
 // The partitioned run: the merge primitives against direct computations, and `cltv run` giving the
 // same predictions bit for bit whatever the number of partitions, whatever the input's layout
-// (plain, gzip, a directory of gzip parts), with a damaged spill named and a spill reused.
+// (plain, gzip, a directory of gzip parts, parts already split by customer), with a damaged spill
+// named and a spill reused.
 #include <gtest/gtest.h>
 #include <zlib.h>
 
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <random>
 
@@ -162,6 +164,32 @@ TEST_F(PartitionedRun, GzipAndSixteenGzipPartsGiveTheSameResultAsThePlainFile) {
   EXPECT_TRUE(plain.predictions == gzip.predictions);
   EXPECT_TRUE(plain.predictions == directory.predictions);
   EXPECT_EQ(directory.manifest["source"]["parts"], 16);
+}
+
+TEST_F(PartitionedRun, AnInputAlreadyPartitionedByCustomerSkipsThePartitionPass) {
+  // Five parts, each holding whole customers (split by the first column, clnt_id), in input order.
+  const std::string text = read_text(plain_);
+  const size_t header_end = text.find('\n') + 1;
+  std::vector<std::string> parts(5, text.substr(0, header_end));
+  for (size_t begin = header_end; begin < text.size();) {
+    const size_t end = text.find('\n', begin) + 1;
+    const std::string customer = text.substr(begin, text.find(',', begin) - begin);
+    parts[std::hash<std::string>{}(customer) % parts.size()] += text.substr(begin, end - begin);
+    begin = end;
+  }
+  const fs::path dir = dir_->path("by-customer");
+  fs::create_directory(dir);
+  for (size_t p = 0; p < parts.size(); ++p) {
+    std::ofstream(dir / fmt::format("part-{}.csv", p), std::ios::binary) << parts[p];
+  }
+  // The same parts spilled by cltv: the rows are numbered over the parts in the same order.
+  const Outcome spilled = run("spilled-5", dir.string(), {"--partitions", "3"});
+  const Outcome split = run("split", dir.string(), {"--partitioned-input"});
+  ASSERT_FALSE(split.predictions.empty());
+  EXPECT_TRUE(spilled.predictions == split.predictions) << "an input split by customer scores differently";
+  EXPECT_EQ(split.manifest["source"]["parts"], 5);
+  EXPECT_FALSE(split.manifest.contains("spill"));
+  EXPECT_EQ(split.log.find("spill"), std::string::npos) << split.log;
 }
 
 TEST_F(PartitionedRun, ASpillIsReusedAfterAFailureAndADamagedOneIsNamedAndRemoved) {

@@ -40,9 +40,16 @@ class PartitionSource {
   virtual ~PartitionSource() = default;
   virtual uint32_t count() const = 0;
   virtual RawPartition load(uint32_t p) const = 0;
+  // The report of reading the input when the source reads it itself, once every partition has been
+  // loaded (else nothing: the caller read it).
+  virtual std::optional<io::ReadReport> read_report() const { return std::nullopt; }
 };
 std::unique_ptr<PartitionSource> whole_input_partition(TransactionTable table);
 std::unique_ptr<PartitionSource> spilled_partitions(io::SpillInfo info);
+// An input already partitioned by customer (--partitioned-input: no customer in two parts): part p
+// is partition p, read whole by each pass, with no spill. SOURCE names the input in the report.
+std::unique_ptr<PartitionSource> part_file_partitions(std::vector<io::InputPart> parts, const io::Schema& schema,
+                                                      const io::ReadOptions& read, const std::string& source);
 
 // ---- pass 0: partition (the input streamed into a spill by customer) ----
 
@@ -65,8 +72,9 @@ SpilledInput spill_input(const std::vector<io::InputPart>& parts, const io::Sche
 struct PartitionOptions {
   int64_t partitions = 0;  // 0: one per partition_input_bytes of input
   int64_t train_sample = 300000;
-  int64_t valid_sample = 200000;
+  int64_t valid_sample = 100000;
   std::string out_format = "csv";  // "csv" or "csv.gz"
+  bool partitioned_input = false;  // the source's parts each hold whole customers
 };
 // At most about this many customers' repeat purchases fit the history features' Gamma-Gamma.
 inline constexpr double spend_fit_customers = 1'000'000;
