@@ -1,6 +1,8 @@
 // Spend levels: the level of a spend value and the --levels flag.
 #include "cltv/eval/levels.h"
 
+#include <functional>
+
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
@@ -57,15 +59,19 @@ LevelCuts derive_level_cuts(const std::vector<double>& monthly_spend) {
   for (double v : monthly_spend) {
     if (v > 0) spent.push_back(v);
   }
-  if (spent.size() < 10) {
+  std::sort(spent.begin(), spent.end());
+  return derive_level_cuts(spent.size(), [&spent](uint64_t k) { return spent[k]; });
+}
+
+LevelCuts derive_level_cuts(uint64_t spent_count, const std::function<double(uint64_t)>& kth_spent) {
+  if (spent_count < 10) {
     throw_model(fmt::format("spend levels: {} customers spent in the training window, too few to derive level cuts",
-                            spent.size()),
+                            spent_count),
                 levels_hint);
   }
-  std::sort(spent.begin(), spent.end());
   LevelCuts levels;
   for (double share : {0.2, 0.4, 0.6, 0.8, 0.95}) {
-    const double exact = spent[static_cast<size_t>(share * static_cast<double>(spent.size() - 1))];
+    const double exact = kth_spent(static_cast<uint64_t>(share * static_cast<double>(spent_count - 1)));
     const double scale = std::pow(10.0, std::floor(std::log10(exact)) - 1);
     const double rounded = std::round(exact / scale) * scale;
     const double previous = levels.cuts.empty() ? 0.0 : levels.cuts.back();

@@ -47,6 +47,21 @@ BadRowOption parse_bad_row_option(std::string_view text) {
                "expected fail, skip or quarantine=PATH");
 }
 
+void ReadReport::add(const ReadReport& part, const std::string& file) {
+  blank_lines += part.blank_lines;
+  rows_read += part.rows_read;
+  accepted += part.accepted;
+  rejected += part.rejected;
+  dropped += part.dropped;
+  for (const auto& [reason, n] : part.rejected_by_reason) rejected_by_reason[reason] += n;
+  for (const auto& [reason, n] : part.dropped_by_reason) dropped_by_reason[reason] += n;
+  for (const RowProblem& problem : part.problems) {
+    if (problems.size() >= max_listed_problems) break;
+    problems.push_back(problem);
+    problems.back().file = file;
+  }
+}
+
 std::string ReadReport::format_problem(const RowProblem& p) const {
   std::string got = p.got.size() > 60 ? p.got.substr(0, 57) + "..." : p.got;
   const std::string& file = p.file.empty() ? source : p.file;

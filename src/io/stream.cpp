@@ -258,7 +258,7 @@ class Stream {
     PartInfo& info = report_.parts.back();
     info.rows_read += chunk.rows_read;
     info.rows += chunk.accepted;
-    add_counts(chunk, parts_[index].name);
+    report_.add(chunk, parts_[index].name);
     if (quarantine_) {
       for (const auto& [b, e] : parsed.rejected_spans) {
         quarantine_->write(std::string_view(text.buffer).substr(b, e - b));
@@ -279,20 +279,6 @@ class Stream {
     sink_(std::move(out));
   }
 
-  void add_counts(const ReadReport& chunk, const std::string& name) {
-    report_.blank_lines += chunk.blank_lines;
-    report_.rows_read += chunk.rows_read;
-    report_.accepted += chunk.accepted;
-    report_.rejected += chunk.rejected;
-    report_.dropped += chunk.dropped;
-    for (const auto& [reason, n] : chunk.rejected_by_reason) report_.rejected_by_reason[reason] += n;
-    for (const auto& [reason, n] : chunk.dropped_by_reason) report_.dropped_by_reason[reason] += n;
-    for (const RowProblem& problem : chunk.problems) {
-      if (report_.problems.size() == ReadReport::max_listed_problems) break;
-      report_.problems.push_back(problem);
-      report_.problems.back().file = name;
-    }
-  }
 
   // "SHA256  NAME" per part, as sha256sum prints them.
   std::string part_listing() const {

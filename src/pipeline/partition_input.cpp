@@ -87,18 +87,7 @@ void add_part_report(io::ReadReport& total, const io::ReadReport& part, const io
                      const std::string& sha256) {
   total.bytes += part.bytes;
   total.header_line = total.header_line || part.header_line;
-  total.blank_lines += part.blank_lines;
-  total.rows_read += part.rows_read;
-  total.accepted += part.accepted;
-  total.rejected += part.rejected;
-  total.dropped += part.dropped;
-  for (const auto& [reason, n] : part.rejected_by_reason) total.rejected_by_reason[reason] += n;
-  for (const auto& [reason, n] : part.dropped_by_reason) total.dropped_by_reason[reason] += n;
-  for (io::RowProblem problem : part.problems) {
-    if (total.problems.size() >= io::ReadReport::max_listed_problems) break;
-    problem.file = input.name;
-    total.problems.push_back(std::move(problem));
-  }
+  total.add(part, input.name);
   total.parts.push_back({input.name, input.bytes, sha256, part.rows_read, part.accepted});
 }
 

@@ -83,6 +83,12 @@ class SortedRunFiles {
     runs_.emplace_back(path, run.size());
   }
   double quantile(double q) const { return detail::quantile(runs_, q); }
+  double kth(uint64_t k) const { return detail::kth_smallest(runs_, k); }
+  uint64_t size() const {
+    uint64_t n = 0;
+    for (const FileRun& run : runs_) n += run.size();
+    return n;
+  }
 
  private:
   std::string dir_, name_;
@@ -238,8 +244,10 @@ models::Dataset window_rows(std::vector<OrderedRows> parts, const HistoryBtyd* f
 }  // namespace
 
 CollectedSets collect_partitions(const CleanedPartitions& partitions, const PartitionPlan& plan,
-                                 const features::CleanReport& lines, ProgressSink* progress) {
+                                 const features::CleanReport& lines, const std::optional<eval::LevelCuts>& given_levels,
+                                 const std::string& scratch, ProgressSink* progress) {
   CollectedSets out;
+  SortedRunFiles level_spend(scratch, "level-spend");
   out.clean = lines;
   out.clean.absurd_limit = plan.cuts.absurd_limit;
   const std::vector<int64_t> dates = fit_as_ofs(plan);
@@ -250,7 +258,7 @@ CollectedSets collect_partitions(const CleanedPartitions& partitions, const Part
     PartitionCollect c = collect_partition(*partitions.get(p), plan);
     for (size_t w = 0; w < train.size(); ++w) train[w].push_back(std::move(c.train[w]));
     valid.push_back(std::move(c.valid));
-    out.splits.level_spend.insert(out.splits.level_spend.end(), c.level_spend.begin(), c.level_spend.end());
+    if (!given_levels) level_spend.add(c.level_spend);
     for (size_t j = 0; j < dates.size(); ++j) {
       history[j] = p == 0 ? std::move(c.history[j]) : merge_history_rfm(std::vector{history[j], c.history[j]});
     }
@@ -260,6 +268,8 @@ CollectedSets collect_partitions(const CleanedPartitions& partitions, const Part
   }
   std::stable_sort(out.clean.removed_baskets.begin(), out.clean.removed_baskets.end(),
                    [](const auto& a, const auto& b) { return a.total > b.total; });
+  out.levels = given_levels ? *given_levels
+                            : eval::derive_level_cuts(level_spend.size(), [&](uint64_t k) { return level_spend.kth(k); });
   for (size_t j = 0; j < dates.size(); ++j) out.fits.emplace_back(dates[j], fit_history_btyd(history[j], dates[j]));
   auto fit_at = [&out](int64_t as_of) -> const HistoryBtyd* {
     for (const auto& [date, fit] : out.fits) {

@@ -75,10 +75,11 @@ OrderedRows sampled_rows(const models::Dataset& d, const std::vector<uint32_t>& 
     out.order.push_back(customer_order[customers[r]]);
   }
   out.rows = subset(d, rows);
-  out.rows.history_frequency = out.rows.frequency;
-  out.rows.history_recency = out.rows.recency;
-  out.rows.history_age = out.rows.age;
-  out.rows.history_monetary = out.rows.monetary;
+  // New vectors, not assignments: those would keep the capacity of the partition's whole history.
+  out.rows.history_frequency = std::vector<double>(out.rows.frequency);
+  out.rows.history_recency = std::vector<double>(out.rows.recency);
+  out.rows.history_age = std::vector<double>(out.rows.age);
+  out.rows.history_monetary = std::vector<double>(out.rows.monetary);
   return out;
 }
 
@@ -221,6 +222,7 @@ PartitionCollect collect_partition(const CleanPartition& part, const PartitionPl
       const double monthly = d.window_amount[r] / d.feature_months;
       if (monthly > 0) out.level_spend.push_back(monthly);
     }
+    std::sort(out.level_spend.begin(), out.level_spend.end());
   }
   if (std::find(plan.train_as_of.begin(), plan.train_as_of.end(), plan.valid_as_of) == plan.train_as_of.end()) {
     const models::Dataset d = window(plan.valid_as_of, "--valid-as-of", customers);

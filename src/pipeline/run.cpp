@@ -169,7 +169,9 @@ std::optional<std::string> newer_latest_run(const storage::Location& models, con
 
 void declare_run_params(ParamSet& params, RunOptions& options) {
   params.add_text("source", options.input.input, "",
-                  "transaction file: a path, file:///path or s3://bucket/key (default: WORK/transactions.csv)", "LOCATION");
+                  "transactions: a file (a path, file:///path or s3://bucket/key), a directory, a glob or an "
+                  "s3://bucket/prefix/ of plain or gzip parts (default: WORK/transactions.csv)",
+                  "LOCATION");
   ParamSet input_params;
   io::declare_input_params(input_params, options.input);
   for (auto p : input_params.params()) {
@@ -306,7 +308,8 @@ class Run {
     if (!windows_.note.empty()) log_.note(windows_.note);
     plan_ = make_plan();
     cleaned_.emplace(*partitions_, plan_, std::move(scan_.whole));
-    CollectedSets collected = collect_partitions(*cleaned_, plan_, scan_.lines, &log_);
+    CollectedSets collected = collect_partitions(*cleaned_, plan_, scan_.lines, given_level_cuts(experiment_),
+                                                 scratch_dir().string(), &log_);
     fits_ = std::move(collected.fits);
     Splits s = std::move(collected.splits);
     s.description = split_description(s);
@@ -314,8 +317,7 @@ class Run {
     experiment_.split.train_as_of = plan_.train_as_of.empty() ? windows_.valid_as_of : plan_.train_as_of.back();
     experiment_.split.valid_as_of = windows_.valid_as_of;
     experiment_.features.units = plan_.features.units;
-    experiment_.levels = resolve_level_cuts(experiment_, s.level_spend);
-    std::vector<double>().swap(s.level_spend);
+    experiment_.levels = collected.levels;
     manifest_["split"] = s.description;
     manifest_["valid_as_of"] = format_date(windows_.valid_as_of);
     manifest_["score_as_of"] = format_date(windows_.score_as_of);

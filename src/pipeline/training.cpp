@@ -203,10 +203,15 @@ ExperimentOptions options_for_model(ExperimentOptions options, const std::string
   return options;
 }
 
-eval::LevelCuts resolve_level_cuts(const ExperimentOptions& options, const std::vector<double>& monthly_spend) {
+std::optional<eval::LevelCuts> given_level_cuts(const ExperimentOptions& options) {
   if (!options.levels.cuts.empty()) return options.levels;
   const io::Schema schema = io::resolve_schema(options.input.schema);
   if (!schema.level_cuts.empty()) return eval::LevelCuts{schema.level_cuts};
+  return std::nullopt;
+}
+
+eval::LevelCuts resolve_level_cuts(const ExperimentOptions& options, const std::vector<double>& monthly_spend) {
+  if (std::optional<eval::LevelCuts> given = given_level_cuts(options)) return *given;
   return eval::derive_level_cuts(monthly_spend);
 }
 

@@ -38,16 +38,26 @@ pipeline::PreparedData prepare(const Transactions* transactions, io::InputOption
   return pipeline::prepare_read(std::move(read), clean);
 }
 
-Model train(const Transactions* transactions, const std::string& model_name, const Settings& settings,
-            CallProgress* progress) {
+// The settings of `cltv train` / `cltv compare` (experiment and model flags), set by configure from SETTINGS.
+struct Experiment {
   pipeline::ExperimentOptions options;
   pipeline::ModelFlags flags;
+};
+void configure(Experiment& e, const Transactions* transactions, const Settings& settings, CallProgress* progress) {
   ParamSet params;
-  pipeline::declare_experiment_params(params, options);
-  flags.declare(params);
+  pipeline::declare_experiment_params(params, e.options);
+  e.flags.declare(params);
   apply_settings(params, settings, table_optional(transactions));
+  e.options.progress = e.options.input.progress = progress;
+}
+
+Model train(const Transactions* transactions, const std::string& model_name, const Settings& settings,
+            CallProgress* progress) {
+  Experiment e;
+  configure(e, transactions, settings, progress);
+  const pipeline::ExperimentOptions& options = e.options;
+  const pipeline::ModelFlags& flags = e.flags;
   models::make_model(model_name);
-  options.progress = options.input.progress = progress;
   const pipeline::PreparedData data = prepare(transactions, options.input, options.clean);
   const py::gil_scoped_release release;
   pipeline::TrainedModel trained = pipeline::train_on_data(data, options, model_name, flags);
@@ -159,14 +169,11 @@ py::object evaluate(const Model& model, const Transactions* transactions, const 
 
 py::dict compare(const Transactions* transactions, const std::vector<std::string>& model_names, const Settings& settings,
                  CallProgress* progress) {
-  pipeline::ExperimentOptions options;
-  pipeline::ModelFlags flags;
-  ParamSet params;
-  pipeline::declare_experiment_params(params, options);
-  flags.declare(params);
-  apply_settings(params, settings, table_optional(transactions));
+  Experiment e;
+  configure(e, transactions, settings, progress);
+  const pipeline::ExperimentOptions& options = e.options;
+  const pipeline::ModelFlags& flags = e.flags;
   for (const auto& name : model_names) models::make_model(name);
-  options.progress = options.input.progress = progress;
   const pipeline::PreparedData data = prepare(transactions, options.input, options.clean);
   std::string split;
   std::vector<pipeline::TrainOutcome> rows;

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <string_view>
+#include <functional>
 #include <vector>
 
 #include "cltv/params.h"
@@ -19,6 +20,8 @@ struct LevelCuts {
 // 95th percentiles of the customers who spent (> 0), rounded to two significant digits (kept exact
 // where rounding would merge two cuts). Throws model error when fewer than 10 customers spent.
 LevelCuts derive_level_cuts(const std::vector<double>& monthly_spend);
+// The same from the SPENT_COUNT positive monthly spends, KTH_SPENT(k) giving the k-th smallest (from 0).
+LevelCuts derive_level_cuts(uint64_t spent_count, const std::function<double(uint64_t)>& kth_spent);
 
 // The level of SPEND: the number of cuts at or below it (100,000 is level 1, 99,999.99 level 0).
 // SPEND must not be NaN.

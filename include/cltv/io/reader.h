@@ -67,6 +67,9 @@ struct ReadReport {
 
   static constexpr size_t max_listed_problems = 20;
   std::string format_problem(const RowProblem& problem) const;
+  // Adds the counts, reasons and problems of PART (a part of the same input), its problems naming
+  // FILE, up to max_listed_problems in all.
+  void add(const ReadReport& part, const std::string& file);
 };
 
 struct ReadResult {

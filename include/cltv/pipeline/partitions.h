@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "cltv/eval/levels.h"
 #include "cltv/features/clean.h"
 #include "cltv/features/features.h"
 #include "cltv/io/input_parts.h"
@@ -71,7 +72,7 @@ SpilledInput spill_input(const std::vector<io::InputPart>& parts, const io::Sche
 // --train-sample, --valid-sample, --out-format).
 struct PartitionOptions {
   int64_t partitions = 0;  // 0: one per partition_input_bytes of input
-  int64_t train_sample = 300000;
+  int64_t train_sample = 200000;
   int64_t valid_sample = 100000;
   std::string out_format = "csv";  // "csv" or "csv.gz"
   bool partitioned_input = false;  // the source's parts each hold whole customers
@@ -167,7 +168,7 @@ struct OrderedRows {  // a dataset's rows with each row's customer order (its fi
 struct PartitionCollect {
   std::vector<OrderedRows> train;     // per training window
   OrderedRows valid;
-  std::vector<double> level_spend;    // positive monthly spend of the window at the last train as-of
+  std::vector<double> level_spend;    // positive monthly spend of the window at the last train as-of, ascending
   std::vector<HistoryRfm> history;    // per fit as-of (fit_as_ofs), with the history features
   features::CleanReport clean;        // step 7 of this partition
 };
@@ -202,12 +203,16 @@ InputScan scan_partitions(const PartitionSource& source, const features::CleanOp
                           const io::ReadReport& read, const std::string& scratch, ProgressSink* progress);
 
 struct CollectedSets {
-  Splits splits;  // train (windows stacked oldest first), valid, level_spend; no description
+  Splits splits;  // train (windows stacked oldest first) and valid; no description, no level_spend
+  eval::LevelCuts levels;                             // GIVEN_LEVELS, else derived from the last training window
   std::vector<std::pair<int64_t, HistoryBtyd>> fits;  // by as-of (fit_as_ofs)
   features::CleanReport clean;                        // the whole cleaning report
 };
+// SCRATCH: a directory for temporary files. GIVEN_LEVELS: the level cuts when --levels or the schema
+// gives them (else they are derived, exactly, from every customer's spend, kept in sorted runs on disk).
 CollectedSets collect_partitions(const CleanedPartitions& partitions, const PartitionPlan& plan,
-                                 const features::CleanReport& lines, ProgressSink* progress);
+                                 const features::CleanReport& lines, const std::optional<eval::LevelCuts>& given_levels,
+                                 const std::string& scratch, ProgressSink* progress);
 
 // Scores every partition with BUNDLE (FIT: the history features' fit at the scoring as-of, or
 // nullptr), writing the predictions in the input's customer order to OUT_PATH (gzip when GZIP),

@@ -54,6 +54,8 @@ ExperimentOptions options_for_model(ExperimentOptions options, const std::string
 // The level cuts of an experiment: --levels, else the input schema's, else derived from the monthly
 // spend of the split's level window (Splits::level_spend; eval::derive_level_cuts).
 eval::LevelCuts resolve_level_cuts(const ExperimentOptions& options, const std::vector<double>& monthly_spend);
+// The cuts of --levels or the input schema, when either gives them.
+std::optional<eval::LevelCuts> given_level_cuts(const ExperimentOptions& options);
 
 // Fits MODEL_NAME on SPLITS and evaluates it on every set. Throws model error when the fit
 // diverges (non-finite predictions).
