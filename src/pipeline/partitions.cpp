@@ -10,7 +10,6 @@
 #include "cltv/error.h"
 #include "cltv/io/basket_outliers.h"
 #include "cltv/time.h"
-#include "sorted_runs.h"
 
 namespace cltv::pipeline {
 namespace {
@@ -244,14 +243,6 @@ PartitionScores score_partition(const CleanPartition& part, const storage::Loade
   out.order.reserve(customers.size());
   for (const uint32_t c : customers) out.order.push_back(part.customer_order[c]);
   return out;
-}
-
-double kth_of_sorted_runs(const std::vector<std::span<const double>>& runs, uint64_t k) {
-  return detail::kth_smallest(runs, k);
-}
-
-double quantile_of_sorted_runs(const std::vector<std::span<const double>>& runs, double q) {
-  return detail::quantile(runs, q);
 }
 
 models::Dataset merge_ordered(std::vector<OrderedRows> parts) {

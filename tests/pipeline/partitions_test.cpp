@@ -11,12 +11,13 @@
 #include <functional>
 #include <nlohmann/json.hpp>
 #include <random>
+#include <span>
 
 #include <fmt/format.h>
 
 #include "cltv/exact_sum.h"
 #include "cltv/io/inspect.h"
-#include "cltv/pipeline/partitions.h"
+#include "pipeline/sorted_runs.h"
 #include "support/test_support.h"
 
 namespace cltv {
@@ -39,11 +40,11 @@ TEST(SortedRuns, KthAndQuantileEqualTheConcatenationsOwn) {
   std::vector<double> sorted = all;
   std::sort(sorted.begin(), sorted.end());
   for (const uint64_t k : {uint64_t{0}, uint64_t{1}, uint64_t{500}, uint64_t{1000}, uint64_t{sorted.size() - 1}}) {
-    EXPECT_EQ(pipeline::kth_of_sorted_runs(spans, k), sorted[k]) << k;
+    EXPECT_EQ(pipeline::detail::kth_smallest(spans, k), sorted[k]) << k;
   }
   for (const double q : {0.0, 0.25, 0.5, 0.99, 1.0}) {
     std::vector<double> copy = all;
-    EXPECT_EQ(pipeline::quantile_of_sorted_runs(spans, q), io::quantile_inplace(copy, q)) << q;
+    EXPECT_EQ(pipeline::detail::quantile(spans, q), io::quantile_inplace(copy, q)) << q;
   }
 }
 

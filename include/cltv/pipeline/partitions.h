@@ -7,7 +7,6 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
-#include <span>
 #include <string>
 #include <vector>
 
@@ -223,11 +222,6 @@ ScoredCustomers score_partitions(const CleanedPartitions& partitions, const stor
                                  const std::string& scratch, ProgressSink* progress);
 
 // ---- merging ----
-
-// The K-th smallest (from 0) of the union of ascending RUNS.
-double kth_of_sorted_runs(const std::vector<std::span<const double>>& runs, uint64_t k);
-// io::quantile_inplace over the union of ascending RUNS.
-double quantile_of_sorted_runs(const std::vector<std::span<const double>>& runs, double q);
 
 // ROWS of every partition in ascending order: one dataset (empty when no row).
 models::Dataset merge_ordered(std::vector<OrderedRows> parts);
