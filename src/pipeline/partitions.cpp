@@ -14,20 +14,25 @@
 namespace cltv::pipeline {
 namespace {
 
+// The input read whole: its one partition is handed over once (the scan keeps it cleaned for the
+// later passes, see CleanedPartitions), so the table is never copied.
 class WholeInput final : public PartitionSource {
  public:
   explicit WholeInput(TransactionTable table) : table_(std::move(table)) {}
   uint32_t count() const override { return 1; }
   RawPartition load(uint32_t) const override {
+    if (loaded_) throw_internal("the input read whole is loaded once");
+    loaded_ = true;
     RawPartition raw;
-    raw.table = table_;
     raw.row.resize(table_.rows());
     for (size_t i = 0; i < raw.row.size(); ++i) raw.row[i] = i;
+    raw.table = std::move(table_);
     return raw;
   }
 
  private:
-  TransactionTable table_;
+  mutable TransactionTable table_;
+  mutable bool loaded_ = false;
 };
 
 // The first input row of each id of a dictionary, from its column (ids interned in order of first

@@ -34,7 +34,8 @@ struct RawPartition {
   Column<uint64_t> row;
 };
 
-// Where the partitions come from: the input read whole (one partition) or a spill on disk.
+// Where the partitions come from: the input read whole (one partition, loaded once), a spill on
+// disk, or parts already split by customer.
 class PartitionSource {
  public:
   virtual ~PartitionSource() = default;
