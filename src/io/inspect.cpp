@@ -33,7 +33,7 @@ double quantile_inplace(std::vector<double>& values, double q) {
   return low + (position - static_cast<double>(lower)) * (high - low);
 }
 
-InspectReport inspect(const ReadResult& result) {
+InspectReport inspect(const ReadResult& result, bool with_quantiles) {
   const TransactionTable& t = result.table;
   InspectReport r;
   r.read = result.report;
@@ -77,18 +77,22 @@ InspectReport inspect(const ReadResult& result) {
   std::erase_if(months, [](const MonthProfile& m) { return m.rows == 0; });
   r.months = std::move(months);
 
-  std::vector<double> amounts(t.amount.begin(), t.amount.end());
-  const double qs[6] = {0.0, 0.25, 0.5, 0.75, 0.99, 1.0};
-  for (int i = 0; i < 6; ++i) r.amount_quantiles[i] = quantile_inplace(amounts, qs[i]);
+  if (with_quantiles) {
+    std::vector<double> amounts(t.amount.begin(), t.amount.end());
+    const double qs[6] = {0.0, 0.25, 0.5, 0.75, 0.99, 1.0};
+    for (int i = 0; i < 6; ++i) r.amount_quantiles[i] = quantile_inplace(amounts, qs[i]);
+  }
 
   std::vector<uint32_t> order(r.baskets);
   std::iota(order.begin(), order.end(), 0u);
   const size_t top = std::min<size_t>(10, order.size());
   std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(top), order.end(),
                     [&](uint32_t a, uint32_t b) { return basket_total[a] > basket_total[b]; });
-  std::vector<double> totals(basket_total);
-  r.basket_total_p99 = quantile_inplace(totals, 0.99);
-  r.basket_outlier_limit = far_outside_limit(r.basket_total_p99);
+  if (with_quantiles) {
+    std::vector<double> totals(basket_total);
+    r.basket_total_p99 = quantile_inplace(totals, 0.99);
+    r.basket_outlier_limit = far_outside_limit(r.basket_total_p99);
+  }
   for (size_t i = 0; i < top; ++i) {
     const uint32_t b = order[i];
     const size_t row = basket_row[b];

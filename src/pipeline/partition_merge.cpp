@@ -260,7 +260,14 @@ CollectedSets collect_partitions(const CleanedPartitions& partitions, const Part
     valid.push_back(std::move(c.valid));
     if (!given_levels) level_spend.add(c.level_spend);
     for (size_t j = 0; j < dates.size(); ++j) {
-      history[j] = p == 0 ? std::move(c.history[j]) : merge_history_rfm(std::vector{history[j], c.history[j]});
+      if (p == 0) {
+        history[j] = std::move(c.history[j]);
+        continue;
+      }
+      std::vector<HistoryRfm> both;
+      both.push_back(std::move(history[j]));
+      both.push_back(std::move(c.history[j]));
+      history[j] = merge_history_rfm(both);
     }
     add_basket_removals(out.clean, c.clean);
     release_freed_memory();

@@ -138,7 +138,7 @@ PartitionScan scan_partition(RawPartition raw, const features::CleanOptions& cle
   PartitionScan scan;
   {
     io::ReadResult as_read{std::move(raw.table), read};
-    scan.profile = io::inspect(as_read);
+    scan.profile = io::inspect(as_read, whole);  // a part's quantiles come from the sorted runs
     raw.table = std::move(as_read.table);
   }
   const TransactionTable& t = raw.table;

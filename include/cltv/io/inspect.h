@@ -39,7 +39,9 @@ struct InspectReport {
   size_t table_bytes = 0;
 };
 
-InspectReport inspect(const ReadResult& result);
+// Without WITH_QUANTILES the amount quantiles, basket p99 and outlier flags stay 0 (a part of an
+// input, whose quantiles come from all its parts).
+InspectReport inspect(const ReadResult& result, bool with_quantiles = true);
 std::string inspect_text(const InspectReport& report);
 std::string inspect_json(const InspectReport& report);
 
